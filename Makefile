@@ -1,0 +1,47 @@
+# The two commands: `make run` and `make test`. Everything else is a step they depend on.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+DATA   ?= data
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test install data model graphiql lint typecheck bench clean
+
+run: install data model graphiql
+	$(BIN)/crossfade serve --host $(HOST) --port $(PORT)
+
+test: install graphiql
+	$(BIN)/python -m pytest
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+# The stamp depends on pyproject.toml, so a changed dependency list reinstalls.
+install: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+data: install
+	$(BIN)/crossfade data build
+
+model: install data
+	$(BIN)/crossfade train --if-stale
+
+graphiql: install
+	$(BIN)/crossfade assets fetch
+
+bench: install data model graphiql
+	bash bench/run.sh
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) $(DATA) gateway/static/vendor
