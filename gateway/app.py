@@ -1,0 +1,93 @@
+"""The ASGI application: /graphql, GraphiQL, health, readiness and metrics."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Route
+
+from gateway.backends import build_http_clients
+from gateway.config import Settings
+from gateway.graphql_schema import build_schema
+from gateway.health import healthz, readyz
+from gateway.metrics import metrics_endpoint
+from gateway.middleware.auth import AuthMiddleware
+from gateway.middleware.request_id import RequestIdMiddleware
+from gateway.view import GraphQLView
+from resolvers.clients import CacheConfig, build_clients
+from resolvers.context import RankingHolder, Services
+
+log = logging.getLogger("crossfade.app")
+
+
+def build_services(settings: Settings, http: dict[str, object]) -> Services:
+    config = CacheConfig(
+        entity_size=settings.entity_cache_size,
+        entity_ttl=settings.entity_cache_ttl_s,
+        shared_size=settings.shared_cache_size,
+        shared_ttl=settings.shared_cache_ttl_s,
+        viewer_size=settings.viewer_cache_size,
+        viewer_ttl=settings.viewer_cache_ttl_s,
+    )
+    return Services(
+        clients=build_clients(http, config),  # type: ignore[arg-type]
+        ranking=RankingHolder(settings.models_dir),
+        limits=settings.limits,
+        search_weights=settings.search_weights,
+    )
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings()
+    http = build_http_clients(settings)
+    services = build_services(settings, dict(http))
+    ide_page = None
+    routes: list[BaseRoute] = []
+    if settings.graphiql_enabled:
+        from gateway.graphiql import graphiql_page, graphiql_routes, load_operations
+
+        operations = load_operations(settings.operations_dir)
+        routes += graphiql_routes()
+
+        def ide_page() -> str:
+            return graphiql_page(operations).body.decode()
+
+    view = GraphQLView(build_schema(settings), services=lambda: services, ide_page=ide_page)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            version = services.ranking.reload()
+            log.info("ranking model loaded", extra={"fields": {"version": version}})
+        except Exception as exc:  # serve anyway: /readyz reports the missing model
+            log.error("ranking model not loaded: %s", exc)
+        # Start-up garbage (imports, schema, model) never needs collecting again.
+        gc.collect()
+        gc.freeze()
+        yield
+        for client in http.values():
+            await client.aclose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", view),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
+            *routes,
+        ],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(AuthMiddleware, settings=settings),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.services = services
+    app.state.http_clients = http
+    return app

@@ -1,0 +1,38 @@
+"""The gateway's HTTP clients to the backends: in-process ASGI apps or real URLs.
+
+``CROSSFADE_<NAME>_URL`` set → real HTTP to that URL; unset → the reference backend runs in
+this process behind ``httpx.ASGITransport``. The clients above this layer cannot tell.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from backends.app import create_app
+from backends.settings import BackendSettings
+from gateway.config import Settings
+from resolvers.clients import BACKENDS
+
+
+def build_http_clients(settings: Settings) -> dict[str, httpx.AsyncClient]:
+    timeout = httpx.Timeout(settings.backend_timeout_s)
+    clients: dict[str, httpx.AsyncClient] = {}
+    backend_settings: BackendSettings | None = None
+    for name in BACKENDS:
+        url = settings.backend_url(name)
+        if url:
+            clients[name] = httpx.AsyncClient(
+                base_url=url,
+                timeout=timeout,
+                limits=httpx.Limits(
+                    max_connections=settings.backend_max_connections,
+                    max_keepalive_connections=settings.backend_max_connections,
+                ),
+            )
+        else:
+            backend_settings = backend_settings or BackendSettings(data_dir=settings.data_dir)
+            transport = httpx.ASGITransport(app=create_app(name, backend_settings))
+            clients[name] = httpx.AsyncClient(
+                transport=transport, base_url=f"http://{name}.in-process", timeout=timeout
+            )
+    return clients

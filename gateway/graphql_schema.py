@@ -1,0 +1,46 @@
+"""Builds the ``strawberry.Schema`` from the root types, with operation-level extensions only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from graphql.validation import NoSchemaIntrospectionCustomRule
+
+from gateway.config import Settings
+from gateway.metrics import OperationMetrics
+from schema.mutation import Mutation
+from schema.query import Query
+from schema.types.album import Album
+from schema.types.artist import Artist
+from schema.types.playlist import Playlist
+from schema.types.track import Track
+from schema.types.user import User
+
+# Every concrete Node, so `node(id:)` can return any of them.
+NODE_TYPES = (Track, Artist, Album, Playlist, User)
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or Settings()
+    extensions: list[Any] = [
+        OperationMetrics,
+        lambda: ParserCache(maxsize=1024),
+        lambda: ValidationCache(maxsize=1024),
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+    ]
+    if not settings.introspection_enabled:
+        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    return strawberry.Schema(
+        query=Query, mutation=Mutation, types=NODE_TYPES, extensions=extensions
+    )

@@ -1,0 +1,65 @@
+"""Cross-request caches of values (never of futures), with hit and miss counters.
+
+A DataLoader caches for one request; these caches hold what many requests share: catalog
+entities, search results, editorial lists, and per-viewer results keyed by the viewer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from typing import Generic, TypeVar
+
+from cachetools import TTLCache
+
+from resolvers.telemetry import CACHE_HITS, CACHE_MISSES
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+_MISSING = object()
+
+
+class CountedCache(Generic[K, V]):
+    """A bounded TTL + LRU cache that counts its hits and misses under ``name``."""
+
+    def __init__(self, name: str, *, maxsize: int, ttl: float) -> None:
+        self.name = name
+        self.enabled = maxsize > 0 and ttl > 0
+        self._data: TTLCache[K, V] = TTLCache(maxsize=max(maxsize, 1), ttl=max(ttl, 0.001))
+        self._hits = CACHE_HITS.labels(cache=name)
+        self._misses = CACHE_MISSES.labels(cache=name)
+
+    def get(self, key: K) -> V | None:
+        if not self.enabled:
+            return None
+        value = self._data.get(key, _MISSING)
+        if value is _MISSING:
+            self._misses.inc()
+            return None
+        self._hits.inc()
+        return value  # type: ignore[return-value]
+
+    def get_many(self, keys: Iterable[K]) -> tuple[dict[K, V], list[K]]:
+        """Split ``keys`` into what the cache holds and what must be fetched (in order)."""
+        found: dict[K, V] = {}
+        missing: list[K] = []
+        for key in keys:
+            value = self.get(key)
+            if value is None:
+                missing.append(key)
+            else:
+                found[key] = value
+        return found, missing
+
+    def set(self, key: K, value: V) -> None:
+        if self.enabled:
+            self._data[key] = value
+
+    def delete(self, key: K) -> None:
+        self._data.pop(key, None)
+
+    def clear(self) -> None:
+        self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)

@@ -1,0 +1,87 @@
+"""Client of the catalog backend: tracks, artists, albums and charts, cached across requests."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from resolvers.cache import CountedCache
+from resolvers.clients.base import BackendClient
+from resolvers.records import AlbumRecord, ArtistRecord, TrackRecord
+
+R = TypeVar("R")
+
+# The backends take at most 500 IDs a call; stay well under it.
+CHUNK = 250
+
+
+async def fetch_cached(
+    cache: CountedCache[int, R],
+    ids: Sequence[int],
+    fetch: Callable[[list[int]], Awaitable[list[R | None]]],
+) -> list[R | None]:
+    """Answer ``ids`` in order from ``cache``, fetching only the misses (in chunks)."""
+    found, missing = cache.get_many(dict.fromkeys(ids))
+    for start in range(0, len(missing), CHUNK):
+        chunk = missing[start : start + CHUNK]
+        for key, record in zip(chunk, await fetch(chunk), strict=True):
+            if record is not None:
+                cache.set(key, record)
+                found[key] = record
+    return [found.get(i) for i in ids]
+
+
+def _ids(ids: Sequence[int]) -> str:
+    return ",".join(str(i) for i in ids)
+
+
+class CatalogClient:
+    """Tracks, artists and albums by ID; the catalog changes rarely, so values are cached."""
+
+    def __init__(
+        self,
+        backend: BackendClient,
+        *,
+        entity_cache: Callable[[str], CountedCache[int, Any]],
+        shared_cache: CountedCache[tuple[Any, ...], Any],
+    ) -> None:
+        self.backend = backend
+        self._tracks: CountedCache[int, TrackRecord] = entity_cache("catalog.tracks")
+        self._artists: CountedCache[int, ArtistRecord] = entity_cache("catalog.artists")
+        self._albums: CountedCache[int, AlbumRecord] = entity_cache("catalog.albums")
+        self._shared = shared_cache
+
+    async def tracks(self, ids: Sequence[int]) -> list[TrackRecord | None]:
+        async def fetch(chunk: list[int]) -> list[TrackRecord | None]:
+            body = await self.backend.get("/tracks", {"ids": _ids(chunk)})
+            return [None if t is None else TrackRecord.from_json(t) for t in body["tracks"]]
+
+        return await fetch_cached(self._tracks, ids, fetch)
+
+    async def artists(self, ids: Sequence[int]) -> list[ArtistRecord | None]:
+        async def fetch(chunk: list[int]) -> list[ArtistRecord | None]:
+            body = await self.backend.get("/artists", {"ids": _ids(chunk)})
+            return [None if a is None else ArtistRecord.from_json(a) for a in body["artists"]]
+
+        return await fetch_cached(self._artists, ids, fetch)
+
+    async def albums(self, ids: Sequence[int]) -> list[AlbumRecord | None]:
+        async def fetch(chunk: list[int]) -> list[AlbumRecord | None]:
+            body = await self.backend.get("/albums", {"ids": _ids(chunk)})
+            return [None if a is None else AlbumRecord.from_json(a) for a in body["albums"]]
+
+        return await fetch_cached(self._albums, ids, fetch)
+
+    async def charts(self, *, genre: str | None = None, limit: int = 50) -> list[int]:
+        """The most popular tracks, overall or in one genre (shared by every listener)."""
+        key = ("charts", genre, limit)
+        cached: list[int] | None = self._shared.get(key)
+        if cached is not None:
+            return cached
+        params: dict[str, Any] = {"limit": limit}
+        if genre:
+            params["genre"] = genre
+        body = await self.backend.get("/charts", params)
+        ids = [int(t) for t in body["track_ids"]]
+        self._shared.set(key, ids)
+        return ids

@@ -1,0 +1,105 @@
+"""Client of the playlists backend: headers, contents and edits.
+
+Playlist headers are not cached across requests: an edit must show in the very next read,
+on every replica. Editorial lists are shared and cached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from resolvers.cache import CountedCache
+from resolvers.clients.base import BackendClient
+from resolvers.records import Page, PlaylistEntry, PlaylistRecord
+
+
+def _playlist(body: dict[str, Any]) -> PlaylistRecord:
+    return PlaylistRecord.from_json(body["playlist"])
+
+
+class PlaylistsClient:
+    def __init__(
+        self, backend: BackendClient, *, shared_cache: CountedCache[tuple[Any, ...], Any]
+    ) -> None:
+        self.backend = backend
+        self._shared = shared_cache
+
+    async def playlists(self, ids: Sequence[int]) -> list[PlaylistRecord | None]:
+        body = await self.backend.get("/playlists", {"ids": ",".join(map(str, ids))})
+        return [None if p is None else PlaylistRecord.from_json(p) for p in body["playlists"]]
+
+    async def pages(self, ids: Sequence[int], *, offset: int, limit: int) -> list[Page]:
+        body = await self.backend.get(
+            "/playlists/tracks",
+            {"ids": ",".join(map(str, ids)), "offset": offset, "limit": limit},
+        )
+        return [
+            Page(
+                total=int(page["total"]),
+                items=tuple(
+                    PlaylistEntry(
+                        int(i["track_id"]),
+                        int(i["added_at"]),
+                        None if i.get("added_by") is None else int(i["added_by"]),
+                    )
+                    for i in page["items"]
+                ),
+            )
+            for page in body["pages"]
+        ]
+
+    async def editorial(self) -> list[int]:
+        cached: list[int] | None = self._shared.get(("editorial",))
+        if cached is None:
+            body = await self.backend.get("/editorial")
+            cached = [int(i) for i in body["playlist_ids"]]
+            self._shared.set(("editorial",), cached)
+        return cached
+
+    async def create(
+        self, *, owner_id: int, name: str, description: str, public: bool
+    ) -> PlaylistRecord:
+        body = await self.backend.post(
+            "/playlists",
+            {"owner_id": owner_id, "name": name, "description": description, "public": public},
+        )
+        return _playlist(body)
+
+    async def add(
+        self,
+        playlist_id: int,
+        *,
+        user_id: int,
+        track_ids: Sequence[int],
+        expected_snapshot_id: str | None,
+        idempotency_key: str | None,
+    ) -> PlaylistRecord:
+        body = await self.backend.post(
+            f"/playlists/{playlist_id}/add",
+            {
+                "user_id": user_id,
+                "track_ids": list(track_ids),
+                "expected_snapshot_id": expected_snapshot_id,
+                "idempotency_key": idempotency_key,
+            },
+        )
+        return _playlist(body)
+
+    async def remove(
+        self,
+        playlist_id: int,
+        *,
+        user_id: int,
+        track_ids: Sequence[int],
+        expected_snapshot_id: str | None,
+    ) -> PlaylistRecord:
+        body = await self.backend.post(
+            f"/playlists/{playlist_id}/remove",
+            {
+                "user_id": user_id,
+                "track_ids": list(track_ids),
+                "expected_snapshot_id": expected_snapshot_id,
+            },
+        )
+        return _playlist(body)

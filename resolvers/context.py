@@ -1,0 +1,80 @@
+"""The typed per-request context every resolver receives as ``info.context``."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from resolvers.clients import Clients
+from resolvers.errors import Unauthenticated
+from resolvers.limits import Limits
+from resolvers.loaders import Loaders, build_loaders
+from resolvers.search import SearchWeights
+
+if TYPE_CHECKING:
+    from ranking.core import RankingCore
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """The signed-in listener."""
+
+    user_id: int
+
+    @property
+    def handle(self) -> str:
+        return f"user-{self.user_id}"
+
+
+class RankingHolder:
+    """The served ranking model, swappable at run time without a restart."""
+
+    def __init__(self, models_dir: Path) -> None:
+        self.models_dir = models_dir
+        self._core: RankingCore | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def core(self) -> RankingCore:
+        if self._core is None:
+            self.reload()
+        assert self._core is not None
+        return self._core
+
+    def reload(self) -> str:
+        from ranking.core import RankingCore  # heavy numpy work stays out of import time
+
+        with self._lock:
+            self._core = RankingCore.load(self.models_dir)
+            return self._core.version
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Process-wide collaborators, built once at start-up."""
+
+    clients: Clients
+    ranking: RankingHolder
+    limits: Limits
+    search_weights: SearchWeights
+
+
+@dataclass(slots=True)
+class Context:
+    request: Any
+    viewer: Viewer | None
+    loaders: Loaders
+    services: Services
+    # Entries merged into the response's top-level `extensions`.
+    extensions: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, request: Any, viewer: Viewer | None, services: Services) -> Context:
+        return cls(request, viewer, build_loaders(services.clients), services)
+
+    def require_viewer(self) -> Viewer:
+        if self.viewer is None:
+            raise Unauthenticated()
+        return self.viewer

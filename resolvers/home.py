@@ -1,0 +1,201 @@
+"""Home: a greeting and ranked shelves of tracks, artists, albums and playlists.
+
+Candidate generators build each shelf (recently played, made for you, because you listened
+to X, top artists, albums for you, top genres, popular, moods); shelves are then ordered by a
+score that mixes a prior with the listener's own signals, and items already shown in a
+higher shelf are removed from the lower ones (de-duplication across shelves).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from resolvers.history import play_counts, profile
+from resolvers.hydrate import album_views, present_track_views
+from resolvers.mixes import daily_mixes, discover_weekly
+from resolvers.playlists import playlist_views
+from resolvers.records import ArtistRecord, Play, UserRecord
+from resolvers.views import AlbumView, HomeItemView, PlaylistView, TrackView
+
+if TYPE_CHECKING:
+    from resolvers.context import Context, Viewer
+
+SHELF_SIZE = 20
+MIN_ITEMS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Shelf:
+    kind: str
+    title: str
+    items: tuple[HomeItemView, ...]
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class HomeView:
+    greeting: str
+    shelves: tuple[Shelf, ...]
+
+
+def greeting(user: UserRecord | None, now: dt.datetime) -> str:
+    """Good morning / afternoon / evening / night in the listener's own time zone."""
+    zone = dt.UTC
+    if user is not None:
+        try:
+            zone = ZoneInfo(user.timezone)  # type: ignore[assignment]
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = dt.UTC
+    hour = now.astimezone(zone).hour
+    part = (
+        "Good morning" if 5 <= hour < 12
+        else "Good afternoon" if 12 <= hour < 17
+        else "Good evening" if 17 <= hour < 22
+        else "Good night"
+    )
+    return f"{part}, {user.display_name.split()[0]}" if user else part
+
+
+def _item_key(item: HomeItemView) -> tuple[str, object]:
+    if isinstance(item, TrackView):
+        return ("track", item.track.id)
+    if isinstance(item, AlbumView):
+        return ("album", item.album.id)
+    if isinstance(item, PlaylistView):
+        return ("playlist", item.key)
+    return ("artist", item.id)
+
+
+def arrange(shelves: Sequence[Shelf]) -> tuple[Shelf, ...]:
+    """Order shelves by score, drop repeats of items shown higher up, drop thin shelves."""
+    seen: set[tuple[str, object]] = set()
+    arranged = []
+    for shelf in sorted(shelves, key=lambda s: -s.score):
+        fresh = tuple(i for i in shelf.items if _item_key(i) not in seen)
+        if len(fresh) < MIN_ITEMS:
+            continue
+        seen.update(_item_key(i) for i in fresh)
+        arranged.append(Shelf(shelf.kind, shelf.title, fresh[:SHELF_SIZE], shelf.score))
+    return tuple(arranged)
+
+
+async def home(ctx: Context, now: dt.datetime | None = None) -> HomeView:
+    now = now or dt.datetime.now(dt.UTC)
+    viewer = ctx.viewer
+    shared_task = asyncio.gather(_popular(ctx), _editorial(ctx))
+    if viewer is None:
+        (popular, editorial), = await asyncio.gather(shared_task)
+        shelves = [popular, *_editorial_shelves(editorial, top_genres=())]
+        return HomeView(greeting(None, now), arrange(shelves))
+    (popular, editorial), (shelves, top_genres), user = await asyncio.gather(
+        shared_task, _personal(ctx, viewer, now), profile(ctx, viewer)
+    )
+    # Listeners with a history see the charts below their own shelves.
+    shelves.append(Shelf(popular.kind, popular.title, popular.items, 0.3))
+    shelves += _editorial_shelves(editorial, top_genres=top_genres)
+    return HomeView(greeting(user, now), arrange(shelves))
+
+
+async def _popular(ctx: Context) -> Shelf:
+    ids = await ctx.services.clients.catalog.charts(limit=SHELF_SIZE * 2)
+    tracks = await present_track_views(ctx.loaders, ids)
+    return Shelf("POPULAR", "Popular right now", tuple(tracks), 0.5)
+
+
+async def _editorial(ctx: Context) -> list[PlaylistView]:
+    ids = await ctx.services.clients.playlists.editorial()
+    return await playlist_views(ctx, ids)
+
+
+def _editorial_shelves(editorial: Sequence[PlaylistView], *, top_genres: Sequence[str]) -> list[Shelf]:
+    # The tag, not the display name, decides which shelf an editorial playlist belongs to.
+    moods = [v for v in editorial if _tag(v).startswith("mood:")]
+    genres = [v for v in editorial if _tag(v).startswith("genre:") or _tag(v) == "top-hits"]
+    if top_genres:
+        rank = {g: i for i, g in enumerate(top_genres)}
+        mine = sorted(
+            (v for v in genres if _tag(v).removeprefix("genre:") in rank),
+            key=lambda v: rank[_tag(v).removeprefix("genre:")],
+        )
+        others = [v for v in genres if v not in mine]
+        return [
+            Shelf("TOP_GENRES", "Your top genres", tuple(mine + others), 0.55),
+            Shelf("MOODS", "Moods and moments", tuple(moods), 0.35),
+        ]
+    return [
+        Shelf("GENRES", "Browse by genre", tuple(genres), 0.45),
+        Shelf("MOODS", "Moods and moments", tuple(moods), 0.4),
+    ]
+
+
+def _tag(view: PlaylistView) -> str:
+    return view.tag or ""
+
+
+async def _personal(
+    ctx: Context, viewer: Viewer, now: dt.datetime
+) -> tuple[list[Shelf], tuple[str, ...]]:
+    clients, loaders = ctx.services.clients, ctx.loaders
+    history, recent, user, dw, mixes = await asyncio.gather(
+        play_counts(ctx, viewer),
+        clients.library.recent_plays(viewer.user_id, limit=50),
+        profile(ctx, viewer),
+        discover_weekly(ctx, viewer),
+        daily_mixes(ctx, viewer),
+    )
+    core = ctx.services.ranking.core
+    allow_explicit = not (user.explicit_filter if user else False)
+    recent_ids = list(dict.fromkeys(p.track_id for p in recent))
+    seed = _seed_track(recent, history)
+    because = core.similar_tracks(seed, SHELF_SIZE, exclude=set(history)) if seed else []
+    recommended = [s.track_id for s in core.recommend(
+        history, 60, exclude=set(history), allow_explicit=allow_explicit, max_per_artist=2
+    )]
+    top_artist_ids = core.top_artists(history, SHELF_SIZE)
+    recent_tracks, because_tracks, seed_views, rec_tracks, top_artists = await asyncio.gather(
+        present_track_views(loaders, recent_ids[:SHELF_SIZE]),
+        present_track_views(loaders, because),
+        present_track_views(loaders, [seed] if seed else []),
+        present_track_views(loaders, recommended),
+        loaders.artist_by_id.load_many(top_artist_ids),
+    )
+    album_ids = list(dict.fromkeys(t.track.album_id for t in rec_tracks))[:SHELF_SIZE]
+    albums = [a for a in await album_views(loaders, album_ids) if a is not None]
+    activity = _recent_activity(recent, now)
+    shelves = [
+        Shelf("RECENTLY_PLAYED", "Recently played", tuple(recent_tracks), 0.6 + 0.35 * activity),
+        Shelf("MADE_FOR_YOU", "Made for you", (dw, *mixes), 0.9),
+        Shelf("RECOMMENDED", "Recommended for you", tuple(rec_tracks[:SHELF_SIZE]), 0.7),
+        Shelf("TOP_ARTISTS", "Your top artists",
+              tuple(a for a in top_artists if isinstance(a, ArtistRecord)), 0.65),
+        Shelf("ALBUMS_FOR_YOU", "Albums for you", tuple(albums), 0.5),
+    ]
+    if seed_views:
+        shelves.append(Shelf(
+            "BECAUSE_YOU_LISTENED",
+            f"Because you listened to {seed_views[0].track.name}",
+            tuple(because_tracks),
+            0.75,
+        ))
+    return shelves, tuple(core.genre_name(g) for g in core.top_genres(history, 3))
+
+
+def _seed_track(recent: Sequence[Play], history: dict[int, float]) -> int | None:
+    """The recent track the listener came back to most: the best seed for "because you…"."""
+    if not recent:
+        return max(history, key=lambda t: history[t]) if history else None
+    window = {p.track_id for p in recent[:20]}
+    return max(window, key=lambda t: (history.get(t, 0.0), -t))
+
+
+def _recent_activity(recent: Sequence[Play], now: dt.datetime) -> float:
+    """1.0 when the listener played something in the last hour, fading to 0 over a week."""
+    if not recent:
+        return 0.0
+    age_h = max(0.0, now.timestamp() - recent[0].played_at / 1000) / 3600
+    return max(0.0, 1.0 - age_h / (24 * 7)) if age_h > 1 else 1.0

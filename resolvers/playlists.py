@@ -1,0 +1,149 @@
+"""Playlists: reading stored and generated ones, their tracks, and the edits."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from resolvers.access import can_read_playlist, require_playlist_owner
+from resolvers.errors import BadUserInput, NotFound
+from resolvers.hydrate import track_views
+from resolvers.pagination import Slice, Window
+from resolvers.views import PlaylistView, TrackView
+
+if TYPE_CHECKING:
+    from resolvers.context import Context
+
+MAX_NAME = 100
+MAX_DESCRIPTION = 300
+MAX_TRACKS_PER_EDIT = 100
+
+
+@dataclass(frozen=True, slots=True)
+class PlaylistItem:
+    """A track in a playlist, with when (and by whom) it was added."""
+
+    track: TrackView
+    added_at: int
+    added_by: int | None
+
+
+async def playlist_views(ctx: Context, ids: Sequence[int]) -> list[PlaylistView]:
+    """The stored playlists among ``ids`` that the viewer may read, in order."""
+    records = await ctx.loaders.playlist_by_id.load_many(list(ids))
+    views = [PlaylistView.from_record(r) for r in records if r is not None]
+    return [v for v in views if can_read_playlist(ctx.viewer, v)]
+
+
+async def playlist_by_key(ctx: Context, key: str) -> PlaylistView | None:
+    """A playlist by its global ID key, or None when it is missing or not visible."""
+    if key.isdigit() and len(key) <= 12:
+        found = await playlist_views(ctx, [int(key)])
+        return found[0] if found else None
+    from resolvers.mixes import mix_by_key  # mixes build on this module
+
+    return await mix_by_key(ctx, key)
+
+
+async def playlist_items(ctx: Context, view: PlaylistView, w: Window) -> Slice[PlaylistItem]:
+    if view.track_ids is not None:
+        ids = view.track_ids[w.offset : w.offset + w.limit]
+        tracks = await track_views(ctx.loaders, ids)
+        items = [PlaylistItem(t, view.generated_at, None) for t in tracks if t is not None]
+        return Slice(items=items, offset=w.offset, total=len(view.track_ids))
+    assert view.stored_id is not None
+    if w.limit == 0:
+        return Slice(items=[], offset=w.offset, total=view.track_count)
+    page = await ctx.loaders.playlist_page_by_key.load((view.stored_id, w.offset, w.limit))
+    tracks = await track_views(ctx.loaders, [e.track_id for e in page.items])
+    items = [
+        PlaylistItem(t, e.added_at, e.added_by)
+        for e, t in zip(page.items, tracks, strict=True)
+        if t is not None
+    ]
+    return Slice(items=items, offset=w.offset, total=page.total)
+
+
+def _check_text(name: str, description: str | None) -> tuple[str, str]:
+    name = name.strip()
+    if not name:
+        raise BadUserInput("`name` must not be empty.")
+    if len(name) > MAX_NAME:
+        raise BadUserInput(f"`name` must be at most {MAX_NAME} characters.")
+    description = (description or "").strip()
+    if len(description) > MAX_DESCRIPTION:
+        raise BadUserInput(f"`description` must be at most {MAX_DESCRIPTION} characters.")
+    return name, description
+
+
+def _check_tracks(track_ids: Sequence[int]) -> None:
+    if not track_ids:
+        raise BadUserInput("`trackIds` must name at least one track.")
+    if len(track_ids) > MAX_TRACKS_PER_EDIT:
+        raise BadUserInput(f"At most {MAX_TRACKS_PER_EDIT} tracks per edit.")
+
+
+async def create_playlist(
+    ctx: Context, name: str, description: str | None, public: bool
+) -> PlaylistView:
+    viewer = ctx.require_viewer()
+    name, description = _check_text(name, description)
+    record = await ctx.services.clients.playlists.create(
+        owner_id=viewer.user_id, name=name, description=description, public=public
+    )
+    return PlaylistView.from_record(record)
+
+
+async def _editable(ctx: Context, playlist_key: int) -> PlaylistView:
+    viewer = ctx.require_viewer()
+    records = await ctx.loaders.playlist_by_id.load_many([playlist_key])
+    if not records or records[0] is None:
+        raise NotFound("No such playlist.")
+    view = PlaylistView.from_record(records[0])
+    require_playlist_owner(viewer, view)
+    return view
+
+
+async def add_tracks(
+    ctx: Context,
+    playlist_id: int,
+    track_ids: Sequence[int],
+    expected_snapshot_id: str | None,
+    idempotency_key: str | None,
+) -> PlaylistView:
+    _check_tracks(track_ids)
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 128:
+        raise BadUserInput("`idempotencyKey` must be 1 to 128 characters.")
+    view = await _editable(ctx, playlist_id)
+    record = await ctx.services.clients.playlists.add(
+        playlist_id,
+        user_id=ctx.require_viewer().user_id,
+        track_ids=track_ids,
+        expected_snapshot_id=expected_snapshot_id,
+        idempotency_key=idempotency_key,
+    )
+    ctx.loaders.playlist_by_id.clear(view.stored_id or playlist_id)
+    ctx.loaders.playlist_by_id.prime(record.id, record)
+    return PlaylistView.from_record(record)
+
+
+async def remove_tracks(
+    ctx: Context, playlist_id: int, track_ids: Sequence[int], expected_snapshot_id: str | None
+) -> PlaylistView:
+    _check_tracks(track_ids)
+    await _editable(ctx, playlist_id)
+    record = await ctx.services.clients.playlists.remove(
+        playlist_id,
+        user_id=ctx.require_viewer().user_id,
+        track_ids=track_ids,
+        expected_snapshot_id=expected_snapshot_id,
+    )
+    ctx.loaders.playlist_by_id.clear(playlist_id)
+    ctx.loaders.playlist_by_id.prime(record.id, record)
+    return PlaylistView.from_record(record)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)

@@ -1,0 +1,21 @@
+"""Recording plays."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from resolvers.records import Play
+
+if TYPE_CHECKING:
+    from resolvers.context import Context
+
+
+async def record_play(ctx: Context, track_id: int) -> Play:
+    viewer = ctx.require_viewer()
+    play = await ctx.services.clients.library.record_play(
+        viewer.user_id, track_id, int(time.time() * 1000)
+    )
+    # This request's loader may already hold the old history.
+    ctx.loaders.play_counts_by_user.clear(viewer.user_id)
+    return play

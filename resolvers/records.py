@@ -1,0 +1,177 @@
+"""Plain records that clients and loaders return: frozen dataclasses, no Strawberry.
+
+Field names follow the backends' JSON (docs/architecture.md); ``from_json`` is the one place
+that maps a backend payload to a record, so a backend change touches one function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class TrackRecord:
+    id: int
+    name: str
+    album_id: int
+    artist_ids: tuple[int, ...]
+    genre: str
+    duration_ms: int
+    explicit: bool
+    popularity: int
+    energy: float
+    valence: float
+    danceability: float
+    tempo: float
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> TrackRecord:
+        f = d.get("features") or {}
+        return cls(
+            id=int(d["id"]),
+            name=str(d["name"]),
+            album_id=int(d["album_id"]),
+            artist_ids=tuple(int(a) for a in d["artist_ids"]),
+            genre=str(d.get("genre", "")),
+            duration_ms=int(d["duration_ms"]),
+            explicit=bool(d["explicit"]),
+            popularity=int(d["popularity"]),
+            energy=float(f.get("energy", 0.0)),
+            valence=float(f.get("valence", 0.0)),
+            danceability=float(f.get("danceability", 0.0)),
+            tempo=float(f.get("tempo", 0.0)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ArtistRecord:
+    id: int
+    name: str
+    popularity: int
+    genres: tuple[str, ...]
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ArtistRecord:
+        return cls(
+            id=int(d["id"]),
+            name=str(d["name"]),
+            popularity=int(d.get("popularity", 0)),
+            genres=tuple(str(g) for g in d.get("genres", ())),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AlbumRecord:
+    id: int
+    name: str
+    artist_ids: tuple[int, ...]
+    popularity: int
+    track_ids: tuple[int, ...]
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> AlbumRecord:
+        return cls(
+            id=int(d["id"]),
+            name=str(d["name"]),
+            artist_ids=tuple(int(a) for a in d.get("artist_ids", ())),
+            popularity=int(d.get("popularity", 0)),
+            track_ids=tuple(int(t) for t in d.get("track_ids", ())),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    id: int
+    display_name: str
+    country: str
+    timezone: str
+    explicit_filter: bool
+    simulated: bool
+
+    @property
+    def handle(self) -> str:
+        return f"user-{self.id}"
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> UserRecord:
+        return cls(
+            id=int(d["id"]),
+            display_name=str(d["display_name"]),
+            country=str(d.get("country", "")),
+            timezone=str(d.get("timezone", "UTC")),
+            explicit_filter=bool(d.get("explicit_filter", False)),
+            simulated=bool(d.get("simulated", True)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PlaylistRecord:
+    """A stored playlist (user-made or editorial)."""
+
+    id: int
+    owner_id: int | None
+    name: str
+    description: str
+    public: bool
+    kind: str
+    tag: str | None
+    snapshot_id: str
+    track_count: int
+    created_at: int
+    updated_at: int
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> PlaylistRecord:
+        owner = d.get("owner_id")
+        return cls(
+            id=int(d["id"]),
+            owner_id=None if owner is None else int(owner),
+            name=str(d["name"]),
+            description=str(d.get("description") or ""),
+            public=bool(d["public"]),
+            kind=str(d["kind"]),
+            tag=d.get("tag"),
+            snapshot_id=str(d["snapshot_id"]),
+            track_count=int(d["track_count"]),
+            created_at=int(d["created_at"]),
+            updated_at=int(d["updated_at"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PlaylistEntry:
+    track_id: int
+    added_at: int
+    added_by: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a backend-paginated list of IDs or entries."""
+
+    total: int
+    items: tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Play:
+    track_id: int
+    played_at: int
+    ms_played: int
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    id: int
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHits:
+    query: str
+    corrected: str | None
+    tracks: tuple[SearchHit, ...]
+    artists: tuple[SearchHit, ...]
+    albums: tuple[SearchHit, ...]
+    playlists: tuple[SearchHit, ...]

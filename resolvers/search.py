@@ -1,0 +1,150 @@
+"""Search: text relevance from the search backend, re-ranked for the listener.
+
+score = w_rel · relevance + w_aff · affinity + w_pop · popularity, each term in [0, 1]:
+relevance is the backend's score divided by the best score of its type, affinity comes from the
+ranking core (0 for anonymous listeners), popularity is the catalog's 0–100 scaled. Weights are
+settings (CROSSFADE_SEARCH_WEIGHT_*), so the formula can be explained and tuned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from resolvers.errors import BadUserInput
+from resolvers.hydrate import album_views, present_track_views
+from resolvers.playlists import playlist_views
+from resolvers.records import ArtistRecord, SearchHit
+from resolvers.views import AlbumView, HomeItemView, PlaylistView, TrackView
+
+if TYPE_CHECKING:
+    from resolvers.context import Context
+
+# Search asks the backend for this many hits per type; connections page within them.
+SEARCH_DEPTH = 50
+
+
+@dataclass(frozen=True, slots=True)
+class SearchWeights:
+    relevance: float = 0.7
+    affinity: float = 0.2
+    popularity: float = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResults:
+    query: str
+    corrected: str | None
+    top_result: HomeItemView | None
+    tracks: tuple[TrackView, ...]
+    artists: tuple[ArtistRecord, ...]
+    albums: tuple[AlbumView, ...]
+    playlists: tuple[PlaylistView, ...]
+
+
+def _relevance(hits: Sequence[SearchHit]) -> dict[int, float]:
+    best = max((h.score for h in hits), default=0.0)
+    return {h.id: (h.score / best if best > 0 else 0.0) for h in hits}
+
+
+def _blend(
+    weights: SearchWeights, relevance: dict[int, float], affinity: dict[int, float],
+    popularity: dict[int, float],
+) -> dict[int, float]:
+    return {
+        key: weights.relevance * rel
+        + weights.affinity * affinity.get(key, 0.0)
+        + weights.popularity * popularity.get(key, 0.0)
+        for key, rel in relevance.items()
+    }
+
+
+async def search(ctx: Context, query: str) -> SearchResults:
+    text = query.strip()
+    limits = ctx.services.limits
+    if not text:
+        raise BadUserInput("`query` must not be empty.")
+    if len(text) > limits.max_query_length:
+        raise BadUserInput(f"`query` must be at most {limits.max_query_length} characters.")
+    clients, loaders, weights = ctx.services.clients, ctx.loaders, ctx.services.search_weights
+    hits, history = await asyncio.gather(
+        clients.search.search(text, limit=SEARCH_DEPTH), _history(ctx)
+    )
+    tracks, artists, albums, playlists = await asyncio.gather(
+        present_track_views(loaders, [h.id for h in hits.tracks]),
+        loaders.artist_by_id.load_many([h.id for h in hits.artists]),
+        album_views(loaders, [h.id for h in hits.albums]),
+        playlist_views(ctx, [h.id for h in hits.playlists]),
+    )
+    core = ctx.services.ranking.core
+    track_ids = [v.track.id for v in tracks]
+    affinity = (
+        dict(zip(track_ids, core.affinity(history, track_ids).tolist(), strict=True))
+        if history and track_ids
+        else {}
+    )
+    track_scores = _blend(
+        weights,
+        _relevance(hits.tracks),
+        affinity,
+        {v.track.id: v.track.popularity / 100 for v in tracks},
+    )
+    present_artists = [a for a in artists if a is not None]
+    # An artist's affinity is the listener's share of plays on their tracks.
+    artist_affinity = _artist_affinity(history, tracks)
+    artist_scores = _blend(
+        weights,
+        _relevance(hits.artists),
+        artist_affinity,
+        {a.id: a.popularity / 100 for a in present_artists},
+    )
+    album_scores = _blend(
+        weights, _relevance(hits.albums), {}, {v.album.id: v.album.popularity / 100 for v in albums if v}
+    )
+    ranked_tracks = sorted(tracks, key=lambda v: -track_scores.get(v.track.id, 0.0))
+    ranked_artists = sorted(present_artists, key=lambda a: -artist_scores.get(a.id, 0.0))
+    ranked_albums = sorted((v for v in albums if v), key=lambda v: -album_scores.get(v.album.id, 0.0))
+    top: HomeItemView | None = None
+    candidates: list[tuple[float, int, HomeItemView]] = []
+    if ranked_artists:
+        candidates.append((artist_scores[ranked_artists[0].id], 0, ranked_artists[0]))
+    if ranked_tracks:
+        candidates.append((track_scores[ranked_tracks[0].track.id], 1, ranked_tracks[0]))
+    if ranked_albums:
+        candidates.append((album_scores[ranked_albums[0].album.id], 2, ranked_albums[0]))
+    if playlists and not candidates:
+        candidates.append((0.0, 3, playlists[0]))
+    if candidates:
+        top = max(candidates, key=lambda c: (c[0], -c[1]))[2]
+    return SearchResults(
+        query=text,
+        corrected=hits.corrected,
+        top_result=top,
+        tracks=tuple(ranked_tracks),
+        artists=tuple(ranked_artists),
+        albums=tuple(ranked_albums),
+        playlists=tuple(playlists),
+    )
+
+
+def _artist_affinity(history: dict[int, float], tracks: Sequence[TrackView]) -> dict[int, float]:
+    if not history:
+        return {}
+    played = {v.track.id for v in tracks if v.track.id in history}
+    weights: dict[int, float] = {}
+    for v in tracks:
+        if v.track.id in played:
+            for a in v.artists:
+                weights[a.id] = weights.get(a.id, 0.0) + history[v.track.id]
+    top = max(weights.values(), default=0.0)
+    return {k: float(np.sqrt(w / top)) for k, w in weights.items()} if top else {}
+
+
+async def _history(ctx: Context) -> dict[int, float]:
+    if ctx.viewer is None:
+        return {}
+    return await ctx.loaders.play_counts_by_user.load(ctx.viewer.user_id)

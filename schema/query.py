@@ -1,0 +1,81 @@
+"""The root ``Query``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from resolvers.global_id import from_global_id, int_key
+from resolvers.history import profile
+from resolvers.home import home
+from resolvers.node import NodeView, node, nodes
+from resolvers.playlists import playlist_by_key
+from resolvers.records import ArtistRecord, UserRecord
+from resolvers.search import search
+from resolvers.views import AlbumView, PlaylistView, TrackView
+from schema.info import Info
+from schema.types.album import Album
+from schema.types.artist import Artist
+from schema.types.home import Home
+from schema.types.node import Node
+from schema.types.playlist import Playlist
+from schema.types.search import SearchResult
+from schema.types.track import Track
+from schema.types.user import User
+
+
+def node_from_view(v: NodeView | None) -> Node | None:
+    if v is None:
+        return None
+    if isinstance(v, TrackView):
+        return Track.from_view(v)
+    if isinstance(v, AlbumView):
+        return Album.from_view(v)
+    if isinstance(v, PlaylistView):
+        return Playlist.from_view(v)
+    if isinstance(v, UserRecord):
+        return User.from_record(v)
+    assert isinstance(v, ArtistRecord)
+    return Artist.from_record(v)
+
+
+@strawberry.type(description="Everything a client can read.")
+class Query:
+    @strawberry.field(description="The signed-in listener (UNAUTHENTICATED without a token).")
+    async def me(self, info: Info) -> User | None:
+        viewer = info.context.require_viewer()
+        record = await profile(info.context, viewer)
+        return None if record is None else User.from_record(record)
+
+    @strawberry.field(
+        description="The Home screen: personal shelves for a signed-in listener, charts and "
+        "editorial shelves for guests."
+    )
+    async def home(self, info: Info) -> Home:
+        view = await home(info.context)
+        return Home(greeting=view.greeting, view=view)
+
+    @strawberry.field(description="Search tracks, artists, albums and public playlists.")
+    async def search(
+        self,
+        info: Info,
+        query: Annotated[str, strawberry.argument(description="Free text; typos are tolerated.")],
+    ) -> SearchResult:
+        return SearchResult.from_results(await search(info.context, query))
+
+    @strawberry.field(description="A playlist by global ID; null if missing or not visible.")
+    async def playlist(self, info: Info, id: strawberry.ID) -> Playlist | None:
+        type_name, key = from_global_id(id)
+        if type_name != "Playlist":
+            int_key(id, "Playlist")  # raises BAD_USER_INPUT naming the expected type
+        view = await playlist_by_key(info.context, key)
+        return None if view is None else Playlist.from_view(view)
+
+    @strawberry.field(description="Any object by global ID (Relay refetch).")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return node_from_view(await node(info.context, id))
+
+    @strawberry.field(description="Several objects by global ID, in order (at most 100).")
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        return [node_from_view(v) for v in await nodes(info.context, list(ids))]

@@ -1,0 +1,58 @@
+"""Cursor connections (Relay): ``edges``, ``pageInfo`` and ``totalCount`` with a page cap."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+import strawberry
+
+from resolvers.pagination import Slice, encode_cursor
+
+T = TypeVar("T")
+S = TypeVar("S")
+
+
+@strawberry.type(description="Where a page sits in its list, for fetching the next one.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="More items follow this page.")
+    has_previous_page: bool = strawberry.field(description="Items precede this page.")
+    start_cursor: str | None = strawberry.field(description="Cursor of the first edge.")
+    end_cursor: str | None = strawberry.field(
+        description="Cursor of the last edge; pass it as `after` for the next page."
+    )
+
+
+@strawberry.type(description="One item of a connection, with its cursor.")
+class Edge(Generic[T]):
+    cursor: str = strawberry.field(description="Opaque position of this item in the list.")
+    node: T = strawberry.field(description="The item.")
+
+
+@strawberry.type(
+    description="A page of a list. Page with `first` (at most the server's maximum page size, "
+    "100 by default) and `after` (an `endCursor`)."
+)
+class Connection(Generic[T]):
+    total_count: int = strawberry.field(description="How many items the whole list holds.")
+    edges: list[Edge[T]] = strawberry.field(description="The items of this page.")
+    page_info: PageInfo = strawberry.field(description="How to fetch the next page.")
+
+
+def page_info(s: Slice[S]) -> PageInfo:
+    count = len(s.items)
+    return PageInfo(
+        has_next_page=s.has_next,
+        has_previous_page=s.offset > 0,
+        start_cursor=encode_cursor(s.offset) if count else None,
+        end_cursor=encode_cursor(s.offset + count - 1) if count else None,
+    )
+
+
+def connection(s: Slice[S], node: Callable[[S], T]) -> Connection[T]:
+    """A connection over a slice, mapping each item with ``node``."""
+    return Connection(
+        total_count=s.total,
+        edges=[Edge(cursor=encode_cursor(s.offset + i), node=node(x)) for i, x in enumerate(s.items)],
+        page_info=page_info(s),
+    )

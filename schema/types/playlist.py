@@ -1,0 +1,124 @@
+"""The ``Playlist`` type and its track connection (with who added what, and when)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from resolvers.global_id import to_global_id
+from resolvers.pagination import Slice, encode_cursor, window
+from resolvers.playlists import PlaylistItem, playlist_items
+from resolvers.views import PlaylistView
+from schema.info import COUNT_ONLY, Info, selects_only
+from schema.types.connection import PageInfo, page_info
+from schema.types.node import Node
+from schema.types.track import Track
+
+if TYPE_CHECKING:
+    from schema.types.user import User
+
+
+@strawberry.enum(description="Where a playlist comes from.")
+class PlaylistKind(Enum):
+    USER = strawberry.enum_value("USER", description="Made by a listener.")
+    EDITORIAL = strawberry.enum_value("EDITORIAL", description="Curated by Crossfade.")
+    DISCOVER_WEEKLY = strawberry.enum_value(
+        "DISCOVER_WEEKLY", description="Generated weekly: new music for one listener."
+    )
+    DAILY_MIX = strawberry.enum_value(
+        "DAILY_MIX", description="Generated daily: one facet of a listener's taste."
+    )
+
+
+def _ms(ms: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
+
+
+@strawberry.type(description="A track in a playlist, with its position cursor.")
+class PlaylistTrackEdge:
+    cursor: str = strawberry.field(description="Opaque position of this entry.")
+    added_at: dt.datetime = strawberry.field(description="When the track was added (UTC).")
+    node: Track = strawberry.field(description="The track.")
+
+
+@strawberry.type(description="A page of a playlist's tracks, in playlist order.")
+class PlaylistTrackConnection:
+    total_count: int = strawberry.field(description="How many entries the playlist holds.")
+    edges: list[PlaylistTrackEdge] = strawberry.field(description="The entries of this page.")
+    page_info: PageInfo = strawberry.field(description="How to fetch the next page.")
+
+    @classmethod
+    def from_slice(cls, s: Slice[PlaylistItem]) -> PlaylistTrackConnection:
+        return cls(
+            total_count=s.total,
+            edges=[
+                PlaylistTrackEdge(
+                    cursor=encode_cursor(s.offset + i),
+                    added_at=_ms(item.added_at),
+                    node=Track.from_view(item.track),
+                )
+                for i, item in enumerate(s.items)
+            ],
+            page_info=page_info(s),
+        )
+
+
+@strawberry.type(
+    description="An ordered list of tracks: made by a listener, curated by Crossfade, or "
+    "generated for one listener (Discover Weekly, Daily Mix)."
+)
+class Playlist(Node):
+    name: str = strawberry.field(description="The playlist's title.")
+    description: str = strawberry.field(description="Free text shown under the title.")
+    public: bool = strawberry.field(
+        description="Visible to everyone; a private playlist is visible to its owner only."
+    )
+    kind: PlaylistKind = strawberry.field(description="Where the playlist comes from.")
+    snapshot_id: str = strawberry.field(
+        description="Version of the contents; changes on every edit. Send it back as "
+        "`expectedSnapshotId` to edit only the version you saw."
+    )
+    view: strawberry.Private[PlaylistView]
+
+    @classmethod
+    def from_view(cls, v: PlaylistView) -> Playlist:
+        return cls(
+            id=strawberry.ID(to_global_id("Playlist", v.key)),
+            name=v.name,
+            description=v.description,
+            public=v.public,
+            kind=PlaylistKind(v.kind),
+            snapshot_id=v.snapshot_id,
+            view=v,
+        )
+
+    @strawberry.field(description="The listener who owns it; null for editorial playlists.")
+    async def owner(
+        self, info: Info
+    ) -> Annotated[User, strawberry.lazy("schema.types.user")] | None:
+        from schema.types.user import User
+
+        if self.view.owner_id is None:
+            return None
+        record = await info.context.loaders.user_by_id.load(self.view.owner_id)
+        return None if record is None else User.from_record(record)
+
+    @strawberry.field(description="The playlist's tracks in order, a page at a time.")
+    async def tracks(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> PlaylistTrackConnection:
+        limits = info.context.services.limits
+        w = window(first, after, default=limits.max_page_size, maximum=limits.max_page_size)
+        if selects_only(info, COUNT_ONLY):
+            return PlaylistTrackConnection(
+                total_count=self.view.track_count,
+                edges=[],
+                page_info=PageInfo(
+                    has_next_page=False, has_previous_page=False, start_cursor=None,
+                    end_cursor=None,
+                ),
+            )
+        return PlaylistTrackConnection.from_slice(await playlist_items(info.context, self.view, w))
