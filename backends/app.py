@@ -1,0 +1,71 @@
+"""Building one reference backend's Starlette app over the store.
+
+The lead's CLI serves an app with uvicorn (``crossfade backend NAME --port P``) and the
+gateway mounts the same apps in-process through ``httpx.ASGITransport``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Protocol
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from backends.http import JSONResponse, exception_handlers
+from backends.services.catalog import CatalogService
+from backends.services.library import LibraryService
+from backends.services.playlists import PlaylistsService
+from backends.services.pool import ConnectionPool
+from backends.services.search import SearchService
+from backends.settings import BackendSettings
+
+SERVICES = ("catalog", "library", "playlists", "search")
+
+
+class Service(Protocol):
+    def routes(self) -> list[Route]: ...
+
+
+_FACTORIES: dict[str, Callable[[ConnectionPool, BackendSettings], Service]] = {
+    "catalog": CatalogService,
+    "library": LibraryService,
+    "playlists": PlaylistsService,
+    "search": SearchService,
+}
+
+# Catalog and search never write, so a bug there cannot touch the store.
+_WRITERS = frozenset({"library", "playlists"})
+
+
+def create_app(name: str, settings: BackendSettings | None = None) -> Starlette:
+    """The Starlette app of backend ``name`` over ``settings.db_path``."""
+    if name not in _FACTORIES:
+        raise ValueError(f"unknown backend {name!r}; expected one of {', '.join(SERVICES)}")
+    settings = settings or BackendSettings()
+    if not settings.db_path.exists():
+        raise FileNotFoundError(
+            f"no store at {settings.db_path}; run `crossfade data build` first"
+        )
+    pool = ConnectionPool(settings.db_path, writable=name in _WRITERS)
+    service = _FACTORIES[name](pool, settings)
+
+    def healthz(request: Request) -> Response:
+        pool.reader().execute("SELECT 1").fetchone()
+        return JSONResponse({"status": "ok", "service": name})
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        pool.close()
+
+    app = Starlette(
+        routes=[Route("/healthz", healthz), *service.routes()],
+        exception_handlers=exception_handlers(),
+        lifespan=lifespan,
+    )
+    app.state.pool = pool
+    return app
