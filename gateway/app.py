@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes += graphiql_routes()
 
         def ide_page() -> str:
-            return graphiql_page(operations).body.decode()
+            return bytes(graphiql_page(operations).body).decode()
 
     view = GraphQLView(build_schema(settings), services=lambda: services, ide_page=ide_page)
 

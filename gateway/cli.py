@@ -17,8 +17,12 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings()
     configure(settings.log_level)
     uvicorn.run(
-        create_app(settings), host=args.host, port=args.port, log_config=None,
-        access_log=False, timeout_graceful_shutdown=5,
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=5,
     )
     return 0
 
@@ -31,8 +35,13 @@ def _backend(args: argparse.Namespace) -> int:
     from gateway.logs import configure
 
     configure("INFO")
-    uvicorn.run(create_app(args.name, BackendSettings()), host=args.host, port=args.port,
-                log_config=None, access_log=False)
+    uvicorn.run(
+        create_app(args.name, BackendSettings()),
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+    )
     return 0
 
 

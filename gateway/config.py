@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from resolvers.limits import Limits
 from resolvers.search import SearchWeights
 
-DEV_SECRET = "crossfade-dev-secret-change-me"
+DEV_SECRET = "crossfade-development-secret-change-me-in-production"
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -41,31 +41,31 @@ class Settings(BaseSettings):
     library_url: str | None = None
     playlists_url: str | None = None
     search_url: str | None = None
-    backend_timeout_s: float = Field(2.0, gt=0)
-    backend_max_connections: int = Field(100, ge=1)
+    backend_timeout_s: float = Field(default=2.0, gt=0)
+    backend_max_connections: int = Field(default=100, ge=1)
 
     # Authentication (HS256 for development).
     jwt_secret: str = DEV_SECRET
     jwt_issuer: str = "crossfade"
     jwt_audience: str = "crossfade-gateway"
-    token_ttl_s: int = Field(7 * 24 * 3600, ge=60)
+    token_ttl_s: int = Field(default=7 * 24 * 3600, ge=60)
 
     # GraphQL limits.
-    max_page_size: int = Field(100, ge=1, le=1000)
-    max_query_depth: int = Field(12, ge=2)
-    max_aliases: int = Field(30, ge=1)
-    max_tokens: int = Field(2000, ge=50)
+    max_page_size: int = Field(default=100, ge=1, le=1000)
+    max_query_depth: int = Field(default=12, ge=2)
+    max_aliases: int = Field(default=30, ge=1)
+    max_tokens: int = Field(default=2000, ge=50)
     introspection: bool | None = None  # None: on in development, off in production
     graphiql: bool | None = None
     operations_dir: Path | None = Field(default_factory=_default_operations_dir)
 
     # Caches (entries / seconds).
-    entity_cache_size: int = Field(50_000, ge=0)
-    entity_cache_ttl_s: float = Field(300.0, ge=0)
-    shared_cache_size: int = Field(2_000, ge=0)
-    shared_cache_ttl_s: float = Field(60.0, ge=0)
-    viewer_cache_size: int = Field(10_000, ge=0)
-    viewer_cache_ttl_s: float = Field(30.0, ge=0)
+    entity_cache_size: int = Field(default=50_000, ge=0)
+    entity_cache_ttl_s: float = Field(default=300.0, ge=0)
+    shared_cache_size: int = Field(default=2_000, ge=0)
+    shared_cache_ttl_s: float = Field(default=60.0, ge=0)
+    viewer_cache_size: int = Field(default=10_000, ge=0)
+    viewer_cache_ttl_s: float = Field(default=30.0, ge=0)
 
     # Search blend: relevance first, then personal affinity and popularity.
     search_weight_relevance: float = 0.7

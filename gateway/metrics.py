@@ -16,9 +16,7 @@ OPERATION_LATENCY = Histogram(
     ["operation"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
-OPERATION_ERRORS = Counter(
-    "crossfade_graphql_errors_total", "GraphQL errors by code.", ["code"]
-)
+OPERATION_ERRORS = Counter("crossfade_graphql_errors_total", "GraphQL errors by code.", ["code"])
 # Unbounded operation names would explode the label set: unknown names are folded.
 _MAX_NAME = 64
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -22,7 +23,6 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
-from strawberry.http.exceptions import HTTPException
 from strawberry.types import ExecutionResult
 
 from gateway.metrics import OPERATION_ERRORS
@@ -31,16 +31,30 @@ from resolvers.errors import CLIENT_CODES, CrossfadeError, ErrorCode
 
 log = logging.getLogger("crossfade.graphql")
 
-_HTTP_CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 404: "NOT_FOUND",
-               405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE"}
+_HTTP_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
 
 
-def json_error(status: int, message: str, code: str | None = None,
-               headers: dict[str, str] | None = None) -> Response:
-    body = {"errors": [{"message": message,
-                        "extensions": {"code": code or _HTTP_CODES.get(status, "BAD_REQUEST")}}]}
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json",
-                    headers=headers)
+def json_error(
+    status: int, message: str, code: str | None = None, headers: dict[str, str] | None = None
+) -> Response:
+    body = {
+        "errors": [
+            {
+                "message": message,
+                "extensions": {"code": code or _HTTP_CODES.get(status, "BAD_REQUEST")},
+            }
+        ]
+    }
+    return Response(
+        orjson.dumps(body), status_code=status, media_type="application/json", headers=headers
+    )
 
 
 def _format(error: GraphQLError, request_id: str) -> dict[str, Any]:
@@ -50,15 +64,22 @@ def _format(error: GraphQLError, request_id: str) -> dict[str, Any]:
         extensions = dict(formatted.get("extensions") or {})
         if isinstance(original, CrossfadeError):
             extensions.update(original.extensions or {})
-        extensions.setdefault("code", "GRAPHQL_VALIDATION_FAILED" if not error.path
-                              else ErrorCode.BAD_USER_INPUT.value)
+        extensions.setdefault(
+            "code",
+            "GRAPHQL_VALIDATION_FAILED" if not error.path else ErrorCode.BAD_USER_INPUT.value,
+        )
         formatted = {**formatted, "extensions": extensions}
         code = str(extensions["code"])
         OPERATION_ERRORS.labels(code=code).inc()
-        if code not in CLIENT_CODES and code not in {"GRAPHQL_VALIDATION_FAILED",
-                                                      "GRAPHQL_PARSE_FAILED"}:
-            log.warning("backend error: %s", error.message,
-                        extra={"fields": {"code": code, "path": error.path}})
+        if code not in CLIENT_CODES and code not in {
+            "GRAPHQL_VALIDATION_FAILED",
+            "GRAPHQL_PARSE_FAILED",
+        }:
+            log.warning(
+                "backend error: %s",
+                error.message,
+                extra={"fields": {"code": code, "path": error.path}},
+            )
         return dict(formatted)
     # A bug or an unexpected failure: details go to the log, never to the client.
     OPERATION_ERRORS.labels(code="INTERNAL_SERVER_ERROR").inc()
@@ -72,9 +93,15 @@ def _format(error: GraphQLError, request_id: str) -> dict[str, Any]:
 
 
 class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, *args: Any, services: Callable[[], Services],
-                 ide_page: Callable[[], str] | None, **kwargs: Any) -> None:
-        super().__init__(*args, graphql_ide="graphiql" if ide_page else None, **kwargs)
+    def __init__(
+        self,
+        *args: Any,
+        services: Callable[[], Services],
+        ide_page: Callable[[], str] | None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs["graphql_ide"] = "graphiql" if ide_page else None
+        super().__init__(*args, **kwargs)
         self._services = services
         self._ide_page = ide_page
 
@@ -110,7 +137,9 @@ class GraphQLView(GraphQL[Context, None]):
             # Strawberry turns json's error (orjson's subclasses ValueError) into a 400.
             raise json.JSONDecodeError(str(exc), "", 0) from None
 
-    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
         rid = request.scope.get("state", {}).get("request_id", "-")
         response: GraphQLHTTPResponse = {"data": result.data}
         if result.errors:
@@ -122,4 +151,3 @@ class GraphQLView(GraphQL[Context, None]):
         if extensions:
             response["extensions"] = extensions
         return response
-

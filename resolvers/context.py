@@ -47,8 +47,10 @@ class RankingHolder:
         from ranking.core import RankingCore  # heavy numpy work stays out of import time
 
         with self._lock:
-            self._core = RankingCore.load(self.models_dir)
-            return self._core.version
+            core = RankingCore.load(self.models_dir)
+            self._core = core
+            version: str = core.version
+            return version
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,9 +53,12 @@ def greeting(user: UserRecord | None, now: dt.datetime) -> str:
             zone = dt.UTC
     hour = now.astimezone(zone).hour
     part = (
-        "Good morning" if 5 <= hour < 12
-        else "Good afternoon" if 12 <= hour < 17
-        else "Good evening" if 17 <= hour < 22
+        "Good morning"
+        if 5 <= hour < 12
+        else "Good afternoon"
+        if 12 <= hour < 17
+        else "Good evening"
+        if 17 <= hour < 22
         else "Good night"
     )
     return f"{part}, {user.display_name.split()[0]}" if user else part
@@ -89,7 +92,7 @@ async def home(ctx: Context, now: dt.datetime | None = None) -> HomeView:
     viewer = ctx.viewer
     shared_task = asyncio.gather(_popular(ctx), _editorial(ctx))
     if viewer is None:
-        (popular, editorial), = await asyncio.gather(shared_task)
+        ((popular, editorial),) = await asyncio.gather(shared_task)
         shelves = [popular, *_editorial_shelves(editorial, top_genres=())]
         return HomeView(greeting(None, now), arrange(shelves))
     (popular, editorial), (shelves, top_genres), user = await asyncio.gather(
@@ -112,7 +115,9 @@ async def _editorial(ctx: Context) -> list[PlaylistView]:
     return await playlist_views(ctx, ids)
 
 
-def _editorial_shelves(editorial: Sequence[PlaylistView], *, top_genres: Sequence[str]) -> list[Shelf]:
+def _editorial_shelves(
+    editorial: Sequence[PlaylistView], *, top_genres: Sequence[str]
+) -> list[Shelf]:
     # The tag, not the display name, decides which shelf an editorial playlist belongs to.
     moods = [v for v in editorial if _tag(v).startswith("mood:")]
     genres = [v for v in editorial if _tag(v).startswith("genre:") or _tag(v) == "top-hits"]
@@ -153,9 +158,12 @@ async def _personal(
     recent_ids = list(dict.fromkeys(p.track_id for p in recent))
     seed = _seed_track(recent, history)
     because = core.similar_tracks(seed, SHELF_SIZE, exclude=set(history)) if seed else []
-    recommended = [s.track_id for s in core.recommend(
-        history, 60, exclude=set(history), allow_explicit=allow_explicit, max_per_artist=2
-    )]
+    recommended = [
+        s.track_id
+        for s in core.recommend(
+            history, 60, exclude=set(history), allow_explicit=allow_explicit, max_per_artist=2
+        )
+    ]
     top_artist_ids = core.top_artists(history, SHELF_SIZE)
     recent_tracks, because_tracks, seed_views, rec_tracks, top_artists = await asyncio.gather(
         present_track_views(loaders, recent_ids[:SHELF_SIZE]),
@@ -171,18 +179,26 @@ async def _personal(
         Shelf("RECENTLY_PLAYED", "Recently played", tuple(recent_tracks), 0.6 + 0.35 * activity),
         Shelf("MADE_FOR_YOU", "Made for you", (dw, *mixes), 0.9),
         Shelf("RECOMMENDED", "Recommended for you", tuple(rec_tracks[:SHELF_SIZE]), 0.7),
-        Shelf("TOP_ARTISTS", "Your top artists",
-              tuple(a for a in top_artists if isinstance(a, ArtistRecord)), 0.65),
+        Shelf(
+            "TOP_ARTISTS",
+            "Your top artists",
+            tuple(a for a in top_artists if isinstance(a, ArtistRecord)),
+            0.65,
+        ),
         Shelf("ALBUMS_FOR_YOU", "Albums for you", tuple(albums), 0.5),
     ]
     if seed_views:
-        shelves.append(Shelf(
-            "BECAUSE_YOU_LISTENED",
-            f"Because you listened to {seed_views[0].track.name}",
-            tuple(because_tracks),
-            0.75,
-        ))
-    return shelves, tuple(core.genre_name(g) for g in core.top_genres(history, 3))
+        shelves.append(
+            Shelf(
+                "BECAUSE_YOU_LISTENED",
+                f"Because you listened to {seed_views[0].track.name}",
+                tuple(because_tracks),
+                0.75,
+            )
+        )
+    genre_names = await clients.catalog.genres()
+    top_genres = tuple(genre_names.get(g, "") for g in core.top_genres(history, 3))
+    return shelves, top_genres
 
 
 def _seed_track(recent: Sequence[Play], history: dict[int, float]) -> int | None:

@@ -29,8 +29,9 @@ async def liked_tracks(ctx: Context, user_id: int, w: Window) -> Slice[LikedItem
 
 async def own_playlists(ctx: Context, user_id: int, w: Window) -> Slice[PlaylistView]:
     page = await ctx.services.clients.library.playlists(user_id, offset=w.offset, limit=w.limit)
-    return Slice(items=await playlist_views(ctx, list(page.items)), offset=w.offset,
-                 total=page.total)
+    return Slice(
+        items=await playlist_views(ctx, list(page.items)), offset=w.offset, total=page.total
+    )
 
 
 async def recently_played(ctx: Context, user_id: int, w: Window) -> Slice[TrackView]:

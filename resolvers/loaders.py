@@ -6,16 +6,33 @@ every ``load`` of one tick into one backend call and answer in key order.
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
 
 from resolvers.clients import Clients
-from resolvers.records import AlbumRecord, ArtistRecord, Page, PlaylistRecord, TrackRecord, UserRecord
+from resolvers.records import (
+    AlbumRecord,
+    ArtistRecord,
+    Page,
+    PlaylistRecord,
+    TrackRecord,
+    UserRecord,
+)
 
 PageKey = tuple[int, int, int]  # (playlist_id, offset, limit)
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def forget(loader: DataLoader[K, V], key: K) -> None:
+    """Drop ``key`` from a loader's per-request cache (after a write), loaded or not."""
+    with contextlib.suppress(KeyError):
+        loader.clear(key)
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,13 +39,24 @@ async def discover_weekly(ctx: Context, viewer: Viewer) -> PlaylistView:
     today = dt.datetime.now(dt.UTC).date()
     year, week, _ = today.isocalendar()
     allow_explicit = not (user.explicit_filter if user else False)
-    key = ("dw", viewer.user_id, year, week, allow_explicit, core.version,
-           history_fingerprint(history))
+    key = (
+        "dw",
+        viewer.user_id,
+        year,
+        week,
+        allow_explicit,
+        core.version,
+        history_fingerprint(history),
+    )
     cache = ctx.services.clients.viewer_cache
     ids: list[int] | None = cache.get(key)
     if ids is None:
         ids = core.discover_weekly(
-            history, viewer.handle, year, week, k=DISCOVER_WEEKLY_SIZE,
+            history,
+            viewer.handle,
+            year,
+            week,
+            k=DISCOVER_WEEKLY_SIZE,
             allow_explicit=allow_explicit,
         )
         cache.set(key, ids)
@@ -79,9 +90,7 @@ async def daily_mixes(ctx: Context, viewer: Viewer) -> list[PlaylistView]:
         cache.set(key, mixes)
     artist_ids = list(dict.fromkeys(a for m in mixes for a in m.top_artist_ids[:3]))
     artists = {
-        a.id: a.name
-        for a in await ctx.loaders.artist_by_id.load_many(artist_ids)
-        if a is not None
+        a.id: a.name for a in await ctx.loaders.artist_by_id.load_many(artist_ids) if a is not None
     }
     today = dt.datetime.now(dt.UTC)
     views = []
@@ -100,8 +109,9 @@ async def daily_mixes(ctx: Context, viewer: Viewer) -> list[PlaylistView]:
                 owner_id=viewer.user_id,
                 track_count=len(mix.track_ids),
                 track_ids=tuple(mix.track_ids),
-                generated_at=int(today.replace(hour=0, minute=0, second=0,
-                                               microsecond=0).timestamp() * 1000),
+                generated_at=int(
+                    today.replace(hour=0, minute=0, second=0, microsecond=0).timestamp() * 1000
+                ),
             )
         )
     return views
@@ -115,8 +125,8 @@ async def mix_by_key(ctx: Context, key: str) -> PlaylistView | None:
         return None
     if kind == DISCOVER_WEEKLY:
         return await discover_weekly(ctx, viewer)
-    if kind.startswith(DAILY_MIX) and kind[len(DAILY_MIX):].isdigit():
-        index = int(kind[len(DAILY_MIX):])
+    if kind.startswith(DAILY_MIX) and kind[len(DAILY_MIX) :].isdigit():
+        index = int(kind[len(DAILY_MIX) :])
         mixes = await daily_mixes(ctx, viewer)
         return mixes[index - 1] if 1 <= index <= len(mixes) else None
     return None

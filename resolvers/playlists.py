@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from resolvers.access import can_read_playlist, require_playlist_owner
 from resolvers.errors import BadUserInput, NotFound
 from resolvers.hydrate import track_views
+from resolvers.loaders import forget
 from resolvers.pagination import Slice, Window
 from resolvers.views import PlaylistView, TrackView
 
@@ -124,7 +125,7 @@ async def add_tracks(
         expected_snapshot_id=expected_snapshot_id,
         idempotency_key=idempotency_key,
     )
-    ctx.loaders.playlist_by_id.clear(view.stored_id or playlist_id)
+    forget(ctx.loaders.playlist_by_id, playlist_id)
     ctx.loaders.playlist_by_id.prime(record.id, record)
     return PlaylistView.from_record(record)
 
@@ -140,7 +141,7 @@ async def remove_tracks(
         track_ids=track_ids,
         expected_snapshot_id=expected_snapshot_id,
     )
-    ctx.loaders.playlist_by_id.clear(playlist_id)
+    forget(ctx.loaders.playlist_by_id, playlist_id)
     ctx.loaders.playlist_by_id.prime(record.id, record)
     return PlaylistView.from_record(record)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from resolvers.loaders import forget
 from resolvers.records import Play
 
 if TYPE_CHECKING:
@@ -17,5 +18,5 @@ async def record_play(ctx: Context, track_id: int) -> Play:
         viewer.user_id, track_id, int(time.time() * 1000)
     )
     # This request's loader may already hold the old history.
-    ctx.loaders.play_counts_by_user.clear(viewer.user_id)
+    forget(ctx.loaders.play_counts_by_user, viewer.user_id)
     return play

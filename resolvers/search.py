@@ -52,7 +52,9 @@ def _relevance(hits: Sequence[SearchHit]) -> dict[int, float]:
 
 
 def _blend(
-    weights: SearchWeights, relevance: dict[int, float], affinity: dict[int, float],
+    weights: SearchWeights,
+    relevance: dict[int, float],
+    affinity: dict[int, float],
     popularity: dict[int, float],
 ) -> dict[int, float]:
     return {
@@ -103,23 +105,32 @@ async def search(ctx: Context, query: str) -> SearchResults:
         {a.id: a.popularity / 100 for a in present_artists},
     )
     album_scores = _blend(
-        weights, _relevance(hits.albums), {}, {v.album.id: v.album.popularity / 100 for v in albums if v}
+        weights,
+        _relevance(hits.albums),
+        {},
+        {v.album.id: v.album.popularity / 100 for v in albums if v},
     )
     ranked_tracks = sorted(tracks, key=lambda v: -track_scores.get(v.track.id, 0.0))
     ranked_artists = sorted(present_artists, key=lambda a: -artist_scores.get(a.id, 0.0))
-    ranked_albums = sorted((v for v in albums if v), key=lambda v: -album_scores.get(v.album.id, 0.0))
-    top: HomeItemView | None = None
+    ranked_albums = sorted(
+        (v for v in albums if v), key=lambda v: -album_scores.get(v.album.id, 0.0)
+    )
+    wanted = (hits.corrected or text).casefold()
     candidates: list[tuple[float, int, HomeItemView]] = []
     if ranked_artists:
-        candidates.append((artist_scores[ranked_artists[0].id], 0, ranked_artists[0]))
+        a = ranked_artists[0]
+        candidates.append((_name_match(wanted, a.name) + artist_scores[a.id] / 2, 0, a))
     if ranked_tracks:
-        candidates.append((track_scores[ranked_tracks[0].track.id], 1, ranked_tracks[0]))
+        t = ranked_tracks[0]
+        candidates.append((_name_match(wanted, t.track.name) + track_scores[t.track.id] / 2, 1, t))
     if ranked_albums:
-        candidates.append((album_scores[ranked_albums[0].album.id], 2, ranked_albums[0]))
-    if playlists and not candidates:
-        candidates.append((0.0, 3, playlists[0]))
-    if candidates:
-        top = max(candidates, key=lambda c: (c[0], -c[1]))[2]
+        al = ranked_albums[0]
+        candidates.append(
+            (_name_match(wanted, al.album.name) + album_scores[al.album.id] / 2, 2, al)
+        )
+    if playlists:
+        candidates.append((_name_match(wanted, playlists[0].name), 3, playlists[0]))
+    top = max(candidates, key=lambda c: (c[0], -c[1]))[2] if candidates else None
     return SearchResults(
         query=text,
         corrected=hits.corrected,
@@ -129,6 +140,14 @@ async def search(ctx: Context, query: str) -> SearchResults:
         albums=tuple(ranked_albums),
         playlists=tuple(playlists),
     )
+
+
+def _name_match(query: str, name: str) -> float:
+    """How well a name answers the query: the top result prefers an exact name."""
+    folded = name.casefold()
+    if folded == query:
+        return 1.0
+    return 0.5 if folded.startswith(query) else 0.0
 
 
 def _artist_affinity(history: dict[int, float], tracks: Sequence[TrackView]) -> dict[int, float]:

@@ -29,7 +29,9 @@ from schema.types.track import Track
 @strawberry.type(description="Everything a client can change.")
 class Mutation:
     @strawberry.mutation(description="Create an empty playlist owned by the current listener.")
-    async def create_playlist(self, info: Info, input: CreatePlaylistInput) -> CreatePlaylistPayload:
+    async def create_playlist(
+        self, info: Info, input: CreatePlaylistInput
+    ) -> CreatePlaylistPayload | None:
         view = await create_playlist(info.context, input.name, input.description, input.public)
         return CreatePlaylistPayload(playlist=Playlist.from_view(view))
 
@@ -39,7 +41,7 @@ class Mutation:
     )
     async def add_tracks_to_playlist(
         self, info: Info, input: AddTracksToPlaylistInput
-    ) -> AddTracksToPlaylistPayload:
+    ) -> AddTracksToPlaylistPayload | None:
         view = await add_tracks(
             info.context,
             int_key(input.playlist_id, "Playlist"),
@@ -49,10 +51,12 @@ class Mutation:
         )
         return AddTracksToPlaylistPayload(playlist=Playlist.from_view(view))
 
-    @strawberry.mutation(description="Remove every occurrence of the tracks from an owned playlist.")
+    @strawberry.mutation(
+        description="Remove every occurrence of the tracks from an owned playlist."
+    )
     async def remove_tracks_from_playlist(
         self, info: Info, input: RemoveTracksFromPlaylistInput
-    ) -> RemoveTracksFromPlaylistPayload:
+    ) -> RemoveTracksFromPlaylistPayload | None:
         view = await remove_tracks(
             info.context,
             int_key(input.playlist_id, "Playlist"),
@@ -65,7 +69,7 @@ class Mutation:
         description="Record that the current listener played a track; the next Home shows it "
         "in Recently played and recommendations fold it in at once."
     )
-    async def record_play(self, info: Info, input: RecordPlayInput) -> RecordPlayPayload:
+    async def record_play(self, info: Info, input: RecordPlayInput) -> RecordPlayPayload | None:
         track_id = int_key(input.track_id, "Track")
         views = await track_views(info.context.loaders, [track_id])
         if views[0] is None:

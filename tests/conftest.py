@@ -81,3 +81,17 @@ def operation(name: str) -> str:
 
 def has_operations() -> bool:
     return OPERATIONS.is_dir() and os.access(OPERATIONS, os.R_OK)
+
+
+@pytest.fixture(scope="session")
+def listener(data_dir: Path) -> str:
+    """A simulated listener with playlists, likes and a real history."""
+    import sqlite3
+
+    with sqlite3.connect(data_dir / "crossfade.db") as conn:
+        row = conn.execute(
+            "SELECT p.owner_id FROM playlists p JOIN likes l ON l.user_id = p.owner_id "
+            "WHERE p.kind = 'user' AND p.track_count > 0 "
+            "GROUP BY p.owner_id ORDER BY p.owner_id LIMIT 1"
+        ).fetchone()
+    return f"user-{row[0]}"

@@ -42,9 +42,13 @@ class RequestIdMiddleware:
         finally:
             log.info(
                 "request",
-                extra={"fields": {
-                    "method": scope["method"], "path": scope["path"], "status": status,
-                    "ms": round((time.perf_counter() - started) * 1000, 2),
-                }},
+                extra={
+                    "fields": {
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "ms": round((time.perf_counter() - started) * 1000, 2),
+                    }
+                },
             )
             request_id.reset(token)

@@ -64,12 +64,14 @@ class BackendClient:
             )
         except httpx.TimeoutException as exc:
             self._count(method, "timeout", started)
-            raise BackendTimeout(f"The {self.name} service did not answer in time.",
-                                 service=self.name) from exc
+            raise BackendTimeout(
+                f"The {self.name} service did not answer in time.", service=self.name
+            ) from exc
         except httpx.HTTPError as exc:
             self._count(method, "unavailable", started)
-            raise BackendUnavailable(f"The {self.name} service is unreachable.",
-                                     service=self.name) from exc
+            raise BackendUnavailable(
+                f"The {self.name} service is unreachable.", service=self.name
+            ) from exc
         self._count(method, str(response.status_code), started)
         if response.status_code >= 500:
             raise BackendUnavailable(

@@ -85,3 +85,12 @@ class CatalogClient:
         ids = [int(t) for t in body["track_ids"]]
         self._shared.set(key, ids)
         return ids
+
+    async def genres(self) -> dict[int, str]:
+        """Genre names by ID (the ranking core knows genres by ID only)."""
+        cached: dict[int, str] | None = self._shared.get(("genres",))
+        if cached is None:
+            body = await self.backend.get("/genres")
+            cached = {int(g["id"]): str(g["name"]) for g in body["genres"]}
+            self._shared.set(("genres",), cached)
+        return cached

@@ -53,6 +53,8 @@ def connection(s: Slice[S], node: Callable[[S], T]) -> Connection[T]:
     """A connection over a slice, mapping each item with ``node``."""
     return Connection(
         total_count=s.total,
-        edges=[Edge(cursor=encode_cursor(s.offset + i), node=node(x)) for i, x in enumerate(s.items)],
+        edges=[
+            Edge(cursor=encode_cursor(s.offset + i), node=node(x)) for i, x in enumerate(s.items)
+        ],
         page_info=page_info(s),
     )

@@ -117,7 +117,9 @@ class Playlist(Node):
                 total_count=self.view.track_count,
                 edges=[],
                 page_info=PageInfo(
-                    has_next_page=False, has_previous_page=False, start_cursor=None,
+                    has_next_page=False,
+                    has_previous_page=False,
+                    start_cursor=None,
                     end_cursor=None,
                 ),
             )

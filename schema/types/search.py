@@ -36,25 +36,29 @@ class SearchResult:
         return None if top is None else item_from_view(top)
 
     @strawberry.field(description="Matching tracks.")
-    def tracks(self, info: Info, first: int | None = None, after: str | None = None
-               ) -> Connection[Track]:
+    def tracks(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Track]:
         return connection(slice_list(self.results.tracks, _w(info, first, after)), Track.from_view)
 
     @strawberry.field(description="Matching artists.")
-    def artists(self, info: Info, first: int | None = None, after: str | None = None
-                ) -> Connection[Artist]:
+    def artists(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Artist]:
         return connection(
             slice_list(self.results.artists, _w(info, first, after)), Artist.from_record
         )
 
     @strawberry.field(description="Matching albums.")
-    def albums(self, info: Info, first: int | None = None, after: str | None = None
-               ) -> Connection[Album]:
+    def albums(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Album]:
         return connection(slice_list(self.results.albums, _w(info, first, after)), Album.from_view)
 
     @strawberry.field(description="Matching public playlists.")
-    def playlists(self, info: Info, first: int | None = None, after: str | None = None
-                  ) -> Connection[Playlist]:
+    def playlists(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Playlist]:
         return connection(
             slice_list(self.results.playlists, _w(info, first, after)), Playlist.from_view
         )

@@ -26,7 +26,9 @@ class CallMeter:
 
     def __exit__(self, *exc: object) -> None:
         after = backend_calls()
-        self.calls = Counter({k: after[k] - self._before[k] for k in after if after[k] - self._before[k]})
+        self.calls = Counter(
+            {k: after[k] - self._before[k] for k in after if after[k] - self._before[k]}
+        )
 
     @property
     def total(self) -> int:

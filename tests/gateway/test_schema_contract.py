@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graphql import GraphQLNamedType, build_schema as parse_sdl
+from graphql import GraphQLNamedType
+from graphql import build_schema as parse_sdl
 
 from gateway.graphql_schema import build_schema
 
