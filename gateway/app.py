@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from gateway.auth import issue_token
 from gateway.backends import build_http_clients
 from gateway.config import Settings
 from gateway.graphql_schema import build_schema
@@ -21,6 +23,7 @@ from gateway.middleware.request_id import RequestIdMiddleware
 from gateway.view import GraphQLView
 from resolvers.clients import CacheConfig, build_clients
 from resolvers.context import RankingHolder, Services
+from resolvers.global_id import to_global_id
 
 log = logging.getLogger("crossfade.app")
 
@@ -42,20 +45,34 @@ def build_services(settings: Settings, http: dict[str, object]) -> Services:
     )
 
 
+def _graphiql_examples(settings: Settings) -> dict[str, object]:
+    """Example variables and, in development only, a signed-in listener for GraphiQL."""
+    variables = {
+        "Playlist": {"id": to_global_id("Playlist", 1)},
+        "Node": {"id": to_global_id("Track", 1)},
+        "Search": {"q": "metalica"},
+    }
+    if settings.environment != "development":
+        return {"variables": variables}
+    token = issue_token(settings, "user-1")
+    return {"variables": variables, "headers": {"Authorization": f"Bearer {token}"}}
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     http = build_http_clients(settings)
     services = build_services(settings, dict(http))
-    ide_page = None
+    ide_page: Callable[[], Response] | None = None
     routes: list[BaseRoute] = []
     if settings.graphiql_enabled:
         from gateway.graphiql import graphiql_page, graphiql_routes, load_operations
 
         operations = load_operations(settings.operations_dir)
-        routes += graphiql_routes()
+        routes += graphiql_routes(operations_dir=settings.operations_dir)
+        examples = _graphiql_examples(settings)
 
-        def ide_page() -> str:
-            return bytes(graphiql_page(operations).body).decode()
+        def ide_page() -> Response:
+            return graphiql_page(operations, **examples)  # type: ignore[arg-type]
 
     view = GraphQLView(build_schema(settings), services=lambda: services, ide_page=ide_page)
 

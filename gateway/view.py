@@ -18,7 +18,7 @@ import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -97,7 +97,7 @@ class GraphQLView(GraphQL[Context, None]):
         self,
         *args: Any,
         services: Callable[[], Services],
-        ide_page: Callable[[], str] | None,
+        ide_page: Callable[[], Response] | None,
         **kwargs: Any,
     ) -> None:
         kwargs["graphql_ide"] = "graphiql" if ide_page else None
@@ -125,7 +125,7 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         assert self._ide_page is not None
-        return HTMLResponse(self._ide_page())
+        return self._ide_page()
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

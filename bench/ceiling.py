@@ -1,0 +1,44 @@
+"""The throughput ceiling: plain Starlette + uvicorn answering with canned response bytes.
+
+For each operation bench/load.py captures the gateway's real response, then measures this
+app returning the very same bytes under the same load. The ratio gateway/ceiling says how
+much of the budget GraphQL execution, resolvers and backend calls take on top of the HTTP
+stack both share.
+
+    CEILING_BODIES=dir uvicorn bench.ceiling:app --port 8766
+
+serves POST /{name} with the bytes of dir/{name}.json.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+
+def load_bodies(directory: Path) -> dict[str, bytes]:
+    return {path.stem: path.read_bytes() for path in directory.glob("*.json")}
+
+
+BODIES = load_bodies(Path(os.environ.get("CEILING_BODIES", ".")))
+
+
+async def canned(request: Request) -> Response:
+    # Read the request body as the gateway must, so both sides do the same HTTP work.
+    await request.body()
+    body = BODIES.get(request.path_params["name"])
+    if body is None:
+        return PlainTextResponse("unknown operation", status_code=404)
+    return Response(body, media_type="application/json")
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+app = Starlette(routes=[Route("/healthz", healthz), Route("/{name}", canned, methods=["POST"])])

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ranking import ModelNotFoundError, RankingCore, is_stale
+from ranking.ease import ease_predictor, ease_weights
+from ranking.factors import ItemFactors
+from ranking.linalg import spd_inverse
+
+
+def test_block_inverse_matches_lapack() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.random((300, 1100)).astype(np.float32)
+    g = x.T @ x + 10 * np.eye(1100, dtype=np.float32)
+    expected = np.linalg.inv(g.astype(np.float64))
+    assert np.abs(spd_inverse(g) - expected).max() < 1e-4 * np.abs(expected).max()
+
+
+def test_ease_dual_form_equals_primal() -> None:
+    rng = np.random.default_rng(2)
+    x = (rng.random((40, 90)) < 0.2).astype(np.float32)  # fewer users than items: dual
+    b = ease_weights(x, 5.0)
+    p = np.linalg.inv(x.T.astype(np.float64) @ x + 5.0 * np.eye(90))
+    expected = -p / np.diag(p)
+    np.fill_diagonal(expected, 0.0)
+    assert np.allclose(b, expected, atol=1e-4)
+    assert np.allclose(ease_predictor(x, 5.0)(x[:3]), x[:3] @ expected, atol=1e-3)
+
+
+def test_item_factors_score_is_factors_times_user_vector() -> None:
+    q = np.arange(12, dtype=np.float32).reshape(6, 2)
+    model = ItemFactors(q, np.ones(2, dtype=np.float32), transform="binary")
+    scores = model.score_items(np.array([1, 4]), np.array([3.0, 1.0], dtype=np.float32))
+    assert np.allclose(scores, q @ (q[1] + q[4]))
+
+
+def test_training_writes_a_versioned_artifact(trained: tuple[Path, Path]) -> None:
+    db, models = trained
+    version = (models / "CURRENT").read_text().strip()
+    meta = json.loads((models / version / "metadata.json").read_text())
+    assert meta["version"] == version and meta["model"] == "ease"
+    assert meta["build_key"] == "test-build-1"
+    assert meta["counts"]["items"] == 120 and meta["counts"]["users"] == 240
+    assert {"transform", "lambda"} <= meta["hyperparameters"].keys()
+    assert meta["training_seconds"] > 0
+    assert not is_stale(db, models)
+
+
+def test_a_new_data_build_makes_the_model_stale(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    db, models = trained
+    copy = tmp_path / "store.db"
+    copy.write_bytes(db.read_bytes())
+    with sqlite3.connect(copy) as conn:
+        conn.execute("UPDATE meta SET value = 'test-build-2' WHERE key = 'build_key'")
+    assert is_stale(copy, models)
+    assert is_stale(db, tmp_path / "no-models")
+
+
+def test_loading_without_a_model_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFoundError, match="crossfade train"):
+        RankingCore.load(tmp_path)
+
+
+def test_serving_is_sub_millisecond(core: RankingCore) -> None:
+    history = {t: 2.0 for t in range(1, 40)}
+    core.recommend(history, 20)
+    start = time.perf_counter()
+    for _ in range(50):
+        core.recommend(history, 20, max_per_artist=2)
+    assert (time.perf_counter() - start) / 50 < 0.005  # generous bound for loaded CI boxes
