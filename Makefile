@@ -6,23 +6,28 @@ DATA   ?= data
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install data model graphiql lint typecheck bench clean
+.PHONY: run test install install-dev data model graphiql lint typecheck bench clean
 
 run: install data model graphiql
 	$(BIN)/crossfade serve --host $(HOST) --port $(PORT)
 
-test: install graphiql
+test: install-dev graphiql
 	$(BIN)/python -m pytest
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-# The stamp depends on pyproject.toml, so a changed dependency list reinstalls.
+# Stamps depend on pyproject.toml, so a changed dependency list reinstalls. `make run` needs
+# only the runtime set; `make test` adds the dev tools.
 install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+install-dev: $(VENV)/.installed-dev
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
 data: install
@@ -37,10 +42,10 @@ graphiql: install
 bench: install data model graphiql
 	bash bench/run.sh
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-typecheck: install
+typecheck: install-dev
 	$(BIN)/mypy
 
 clean:

@@ -117,7 +117,7 @@ async def add_tracks(
     _check_tracks(track_ids)
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 128:
         raise BadUserInput("`idempotencyKey` must be 1 to 128 characters.")
-    view = await _editable(ctx, playlist_id)
+    await _editable(ctx, playlist_id)
     record = await ctx.services.clients.playlists.add(
         playlist_id,
         user_id=ctx.require_viewer().user_id,
