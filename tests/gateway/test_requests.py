@@ -68,3 +68,19 @@ async def test_health_readiness_and_metrics(client: httpx.AsyncClient) -> None:
     assert 'crossfade_backend_requests_total{backend="search"' in text
     assert 'crossfade_graphql_request_seconds_count{operation="Search"}' in text
     assert "crossfade_cache_hits_total" in text or "crossfade_cache_misses_total" in text
+
+
+async def test_query_depth_and_alias_limits_refuse_before_execution(
+    client: httpx.AsyncClient,
+) -> None:
+    deep = "{ home { sections { edges { node { items { edges { node { ... on Playlist { owner {"
+    deep += (
+        " playlists { edges { node { owner { playlists { totalCount } } } } } } } } } } } } } } }"
+    )
+    body = await gql(client, deep)
+    assert (
+        body["data"] is None and "exceeds maximum operation depth" in body["errors"][0]["message"]
+    )
+    aliases = "{ " + " ".join(f"a{i}: __typename" for i in range(40)) + " }"
+    body = await gql(client, aliases)
+    assert body["data"] is None and "aliases" in body["errors"][0]["message"]
