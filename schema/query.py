@@ -11,33 +11,23 @@ from resolvers.history import profile
 from resolvers.home import home
 from resolvers.node import NodeView, node, nodes
 from resolvers.playlists import playlist_by_key
-from resolvers.records import ArtistRecord, UserRecord
+from resolvers.records import UserRecord
 from resolvers.search import search
-from resolvers.views import AlbumView, PlaylistView, TrackView
 from schema.info import Info
-from schema.types.album import Album
-from schema.types.artist import Artist
 from schema.types.home import Home
+from schema.types.item import item_from_view
 from schema.types.node import Node
 from schema.types.playlist import Playlist
 from schema.types.search import SearchResult
-from schema.types.track import Track
 from schema.types.user import User
 
 
 def node_from_view(v: NodeView | None) -> Node | None:
     if v is None:
         return None
-    if isinstance(v, TrackView):
-        return Track.from_view(v)
-    if isinstance(v, AlbumView):
-        return Album.from_view(v)
-    if isinstance(v, PlaylistView):
-        return Playlist.from_view(v)
     if isinstance(v, UserRecord):
         return User.from_record(v)
-    assert isinstance(v, ArtistRecord)
-    return Artist.from_record(v)
+    return item_from_view(v)
 
 
 @strawberry.type(description="Everything a client can read.")
