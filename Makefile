@@ -12,6 +12,7 @@ run: install data model graphiql
 	$(BIN)/crossfade serve --host $(HOST) --port $(PORT)
 
 test: install-dev graphiql
+	bash scripts/redis.sh  # the real redis-server the shared-state tests start
 	$(BIN)/python -m pytest
 	$(BIN)/ruff check .
 	$(BIN)/mypy

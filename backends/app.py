@@ -11,10 +11,13 @@ from contextlib import asynccontextmanager
 from typing import Protocol
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from backends.deadline import DeadlineMiddleware
+from backends.faults import FaultInjectionMiddleware, Faults
 from backends.http import JSONResponse, exception_handlers
 from backends.services.catalog import CatalogService
 from backends.services.library import LibraryService
@@ -41,8 +44,13 @@ _FACTORIES: dict[str, Callable[[ConnectionPool, BackendSettings], Service]] = {
 _WRITERS = frozenset({"library", "playlists"})
 
 
-def create_app(name: str, settings: BackendSettings | None = None) -> Starlette:
-    """The Starlette app of backend ``name`` over ``settings.db_path``."""
+def create_app(
+    name: str, settings: BackendSettings | None = None, faults: Faults | None = None
+) -> Starlette:
+    """The Starlette app of backend ``name`` over ``settings.db_path``.
+
+    ``faults`` defaults to the settings' (``BackendSettings.faults(name)``).
+    """
     if name not in _FACTORIES:
         raise ValueError(f"unknown backend {name!r}; expected one of {', '.join(SERVICES)}")
     settings = settings or BackendSettings()
@@ -62,8 +70,14 @@ def create_app(name: str, settings: BackendSettings | None = None) -> Starlette:
         yield
         pool.close()
 
+    faults = faults or settings.faults(name)
+    # The deadline wraps the faults so that injected latency never outlives the budget.
+    middleware = [Middleware(DeadlineMiddleware)]
+    if faults.active:
+        middleware.append(Middleware(FaultInjectionMiddleware, faults=faults))
     app = Starlette(
         routes=[Route("/healthz", healthz), *service.routes()],
+        middleware=middleware,
         exception_handlers=exception_handlers(),
         lifespan=lifespan,
     )

@@ -8,7 +8,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from backends.faults import Faults
+
+
+class FaultSettings(BaseSettings):
+    """One backend's own fault settings (``CROSSFADE_<NAME>_INJECT_*``); None: the default."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    inject_latency_ms: float | None = Field(default=None, ge=0, le=600_000)
+    inject_error_rate: float | None = Field(default=None, ge=0, le=1)
+    inject_malformed_rate: float | None = Field(default=None, ge=0, le=1)
 
 
 class BackendSettings(BaseSettings):
@@ -20,6 +33,26 @@ class BackendSettings(BaseSettings):
     listeners: int = 5000
     seed: int = 20261125
     max_batch: int = 500
+
+    # Fault injection (backends/faults.py) for every backend of this process; off by default.
+    inject_latency_ms: float = Field(default=0.0, ge=0, le=600_000)
+    inject_error_rate: float = Field(default=0.0, ge=0, le=1)
+    inject_malformed_rate: float = Field(default=0.0, ge=0, le=1)
+    inject_seed: int | None = None
+
+    def faults(self, name: str) -> Faults:
+        """The faults of backend ``name``: ``CROSSFADE_<NAME>_INJECT_*`` over the defaults."""
+        own = FaultSettings(_env_prefix=f"CROSSFADE_{name.upper()}_")
+
+        def pick(value: float | None, default: float) -> float:
+            return default if value is None else value
+
+        return Faults(
+            latency_ms=pick(own.inject_latency_ms, self.inject_latency_ms),
+            error_rate=pick(own.inject_error_rate, self.inject_error_rate),
+            malformed_rate=pick(own.inject_malformed_rate, self.inject_malformed_rate),
+            seed=self.inject_seed,
+        )
 
     @property
     def db_path(self) -> Path:

@@ -12,13 +12,18 @@ from starlette.middleware import Middleware
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from gateway.auth import issue_token
-from gateway.backends import build_http_clients
+from gateway.admin import reload_model
+from gateway.auth import Authenticator, issue_token
+from gateway.backends import build_http_clients, call_policies
 from gateway.config import Settings
+from gateway.governance import build_governance
 from gateway.graphql_schema import build_schema
 from gateway.health import healthz, readyz
 from gateway.metrics import metrics_endpoint
 from gateway.middleware.auth import AuthMiddleware
+from gateway.middleware.body_limit import BodyLimitMiddleware
+from gateway.middleware.cors import cors_middleware
+from gateway.middleware.csrf import CsrfMiddleware
 from gateway.middleware.request_id import RequestIdMiddleware
 from gateway.view import GraphQLView
 from resolvers.clients import CacheConfig, build_clients
@@ -36,12 +41,15 @@ def build_services(settings: Settings, http: dict[str, object]) -> Services:
         shared_ttl=settings.shared_cache_ttl_s,
         viewer_size=settings.viewer_cache_size,
         viewer_ttl=settings.viewer_cache_ttl_s,
+        stale_size=settings.stale_cache_size,
+        stale_ttl=settings.stale_cache_ttl_s,
     )
     return Services(
-        clients=build_clients(http, config),  # type: ignore[arg-type]
+        clients=build_clients(http, config, call_policies(settings)),  # type: ignore[arg-type]
         ranking=RankingHolder(settings.models_dir),
         limits=settings.limits,
         search_weights=settings.search_weights,
+        experiments=settings.experiment_plan,
     )
 
 
@@ -62,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     http = build_http_clients(settings)
     services = build_services(settings, dict(http))
+    governance = build_governance(settings)
     ide_page: Callable[[], Response] | None = None
     routes: list[BaseRoute] = []
     if settings.graphiql_enabled:
@@ -74,7 +83,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         def ide_page() -> Response:
             return graphiql_page(operations, **examples)  # type: ignore[arg-type]
 
-    view = GraphQLView(build_schema(settings), services=lambda: services, ide_page=ide_page)
+    view = GraphQLView(
+        build_schema(settings),
+        services=lambda: services,
+        ide_page=ide_page,
+        request_deadline_s=settings.request_deadline_s,
+        persisted=governance.persisted,
+    )
+    authenticator = Authenticator.from_settings(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -89,6 +105,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         yield
         for client in http.values():
             await client.aclose()
+        await authenticator.aclose()
+        await governance.aclose()
 
     app = Starlette(
         routes=[
@@ -96,15 +114,27 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
+            Route("/admin/reload-model", reload_model, methods=["POST"]),
             *routes,
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
-            Middleware(AuthMiddleware, settings=settings),
+            # CORS before the refusals below, so a browser can read why it was refused.
+            cors_middleware(settings),
+            Middleware(
+                BodyLimitMiddleware,
+                max_bytes=settings.max_body_bytes,
+                drain_bytes=settings.body_drain_bytes,
+            ),
+            Middleware(CsrfMiddleware),
+            Middleware(AuthMiddleware, settings=settings, authenticator=authenticator),
+            *governance.middleware(),  # rate limits: after auth, which names the listener
         ],
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.services = services
+    app.state.authenticator = authenticator
     app.state.http_clients = http
+    app.state.governance = governance
     return app

@@ -1,23 +1,43 @@
-"""Development authentication: HS256 bearer JWTs naming the listener as ``sub``."""
+"""Bearer JWT authentication: who the viewer is.
+
+Two key sources, chosen by the token's ``alg`` header so key types never mix (an RSA public
+key is never tried as an HMAC secret):
+
+- HS256 with ``CROSSFADE_JWT_SECRET``: development tokens (``crossfade token user-1``); in
+  production only when a real secret is set, never the published development one;
+- RS256/ES256 (``CROSSFADE_JWKS_ALGORITHMS``) with the identity provider's keys from
+  ``CROSSFADE_JWKS_URL``, picked by the token's ``kid``.
+
+Every token must carry ``exp``, ``iss``, ``aud`` and ``sub`` (a listener handle); ``nbf`` is
+checked when present.
+"""
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
+import httpx
 import jwt
 
 from gateway.config import Settings
+from gateway.jwks import JwksCache, JwksUnavailable, UnknownKey
 from resolvers.context import Viewer
 
 _HANDLE_PREFIX = "user-"
+_REQUIRED_CLAIMS = ["exp", "sub", "iss", "aud"]
 
 
 class InvalidToken(Exception):
     """The bearer token is malformed, forged, expired or names no listener."""
 
 
+class KeysUnavailable(Exception):
+    """The identity provider's keys cannot be fetched: the token cannot be checked now."""
+
+
 def issue_token(settings: Settings, handle: str, *, ttl_s: int | None = None) -> str:
-    """A signed token for listener ``handle`` (``user-N``)."""
+    """A signed development token (HS256) for listener ``handle`` (``user-N``)."""
     viewer_from_handle(handle)  # refuse to sign a handle that could never authenticate
     now = int(time.time())
     claims = {
@@ -38,24 +58,74 @@ def viewer_from_handle(handle: str) -> Viewer:
     return Viewer(user_id=int(number))
 
 
-def viewer_from_authorization(settings: Settings, header: str | None) -> Viewer | None:
-    """The viewer named by an ``Authorization`` header; None without one."""
-    if not header:
-        return None
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise InvalidToken("Use 'Authorization: Bearer <token>'.")
-    try:
-        claims = jwt.decode(
-            token.strip(),
-            settings.jwt_secret,
-            algorithms=["HS256"],
-            audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
-            options={"require": ["exp", "sub", "iss", "aud"]},
+class Authenticator:
+    """Turns an ``Authorization`` header into a viewer; one per process."""
+
+    def __init__(self, settings: Settings, jwks: JwksCache | None = None) -> None:
+        self.settings = settings
+        self.jwks = jwks
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Authenticator:
+        if settings.jwks_url is None:
+            return cls(settings)
+        client = httpx.AsyncClient(timeout=settings.jwks_timeout_s, follow_redirects=False)
+        jwks = JwksCache(
+            settings.jwks_url,
+            client=client,
+            algorithms=settings.jwks_algorithms,
+            ttl_s=settings.jwks_ttl_s,
+            min_refresh_s=settings.jwks_min_refresh_s,
+            max_bytes=settings.jwks_max_bytes,
         )
-    except jwt.ExpiredSignatureError:
-        raise InvalidToken("The token has expired.") from None
-    except jwt.PyJWTError as exc:
-        raise InvalidToken(f"The token is not valid: {exc}.") from None
-    return viewer_from_handle(str(claims["sub"]))
+        return cls(settings, jwks)
+
+    async def aclose(self) -> None:
+        if self.jwks is not None:
+            await self.jwks.client.aclose()
+
+    async def viewer(self, header: str | None) -> Viewer | None:
+        """The viewer named by an ``Authorization`` header; None without one."""
+        if not header:
+            return None
+        scheme, _, token = header.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise InvalidToken("Use 'Authorization: Bearer <token>'.")
+        try:
+            alg = str(jwt.get_unverified_header(token).get("alg"))
+            key, algorithms = await self._key(token, alg)
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=algorithms,
+                audience=self.settings.jwt_audience,
+                issuer=self.settings.jwt_issuer,
+                leeway=self.settings.jwt_leeway_s,
+                options={"require": _REQUIRED_CLAIMS},
+            )
+        except jwt.ExpiredSignatureError:
+            raise InvalidToken("The token has expired.") from None
+        except jwt.ImmatureSignatureError:
+            raise InvalidToken("The token is not valid yet.") from None
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(f"The token is not valid: {exc}.") from None
+        return viewer_from_handle(str(claims["sub"]))
+
+    async def _key(self, token: str, alg: str) -> tuple[Any, list[str]]:
+        if alg == "HS256" and self.settings.hs256_enabled:
+            return self.settings.jwt_secret, ["HS256"]
+        if self.jwks is None or alg not in self.jwks.algorithms:
+            raise InvalidToken(f"Tokens signed with {alg!r} are not accepted here.")
+        kid = jwt.get_unverified_header(token).get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise InvalidToken("The token's header names no key ('kid').")
+        try:
+            key = await self.jwks.key(kid)
+        except UnknownKey:
+            raise InvalidToken("The token was signed with an unknown key.") from None
+        except JwksUnavailable:
+            raise KeysUnavailable("The identity provider's keys cannot be fetched.") from None
+        if key.algorithm_name != alg:
+            raise InvalidToken(f"Key {kid!r} does not sign {alg!r} tokens.")
+        return key, [alg]

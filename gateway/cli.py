@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -35,8 +37,22 @@ def _backend(args: argparse.Namespace) -> int:
     from gateway.logs import configure
 
     configure("INFO")
+    settings = BackendSettings()
+    # Flags beat the environment: they are what the operator typed for this one process.
+    faults = dataclasses.replace(
+        settings.faults(args.name),
+        **{
+            field: value
+            for field, value in (
+                ("latency_ms", args.inject_latency_ms),
+                ("error_rate", args.inject_error_rate),
+                ("malformed_rate", args.inject_malformed_rate),
+            )
+            if value is not None
+        },
+    )
     uvicorn.run(
-        create_app(args.name, BackendSettings()),
+        create_app(args.name, settings, faults),
         host=args.host,
         port=args.port,
         log_config=None,
@@ -86,11 +102,62 @@ def _assets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _persist(args: argparse.Namespace) -> int:
+    import orjson
+
+    from gateway.graphql_schema import build_schema
+    from gateway.manifest import ManifestError, build_manifest
+
+    try:
+        manifest = build_manifest(args.files, build_schema()._schema)
+    except ManifestError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    args.out.write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2) + b"\n")
+    operations: list[dict[str, str]] = manifest["operations"]  # type: ignore[assignment]
+    for op in operations:
+        print(f"{op['id']}  {op['type']:<8} {op['name']}")
+    print(f"{len(operations)} operations written to {args.out}")
+    return 0
+
+
 def _schema(args: argparse.Namespace) -> int:
     from gateway.graphql_schema import build_schema
 
     print(build_schema().as_str())
     return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    import json
+
+    from ranking.offline import EvalError, run_eval
+
+    try:
+        variants = None
+        if args.experiment:
+            from gateway.config import Settings
+
+            variants = Settings().experiment_plan.model_variants(args.experiment)
+        report, table = run_eval(args.interactions, variants=variants, progress=not args.json)
+    except (EvalError, LookupError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(report) if args.json else table)
+    return 0
+
+
+def _bounded(low: float, high: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is not between {low} and {high}")
+        return value
+
+    return parse
 
 
 def parser() -> argparse.ArgumentParser:
@@ -106,6 +173,17 @@ def parser() -> argparse.ArgumentParser:
     backend.add_argument("name", choices=["catalog", "library", "playlists", "search"])
     backend.add_argument("--host", default="127.0.0.1")
     backend.add_argument("--port", type=int, required=True)
+    backend.add_argument(
+        "--inject-latency-ms", type=_bounded(0, 600_000), help="delay every data call (tests)"
+    )
+    backend.add_argument(
+        "--inject-error-rate", type=_bounded(0, 1), help="share of calls answered 503 (tests)"
+    )
+    backend.add_argument(
+        "--inject-malformed-rate",
+        type=_bounded(0, 1),
+        help="share of calls answered 200 with a truncated body (tests)",
+    )
     backend.set_defaults(func=_backend)
 
     data = sub.add_parser("data", help="the data set")
@@ -131,8 +209,28 @@ def parser() -> argparse.ArgumentParser:
     fetch.add_argument("--force", action="store_true")
     fetch.set_defaults(func=_assets)
 
+    evaluate = sub.add_parser("eval", help="offline evaluation of the ranking models on a log")
+    evaluate.add_argument(
+        "--interactions",
+        type=Path,
+        required=True,
+        help="TSV with a header: user, item, weight (play count)[, timestamp]",
+    )
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    evaluate.add_argument(
+        "--experiment", help="also compare the model variants of this CROSSFADE_EXPERIMENTS entry"
+    )
+    evaluate.set_defaults(func=_eval)
+
     schema = sub.add_parser("schema", help="print the SDL")
     schema.set_defaults(func=_schema)
+
+    persist = sub.add_parser(
+        "persist", help="build a trusted-documents manifest from .graphql files"
+    )
+    persist.add_argument("out", type=Path, help="the manifest to write, e.g. manifest.json")
+    persist.add_argument("files", type=Path, nargs="+", help=".graphql files (one entry each op)")
+    persist.set_defaults(func=_persist)
     return p
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from resolvers.experiments import ExperimentPlan, parse_plan
 from resolvers.limits import Limits
 from resolvers.search import SearchWeights
 
@@ -43,21 +44,83 @@ class Settings(BaseSettings):
     search_url: str | None = None
     backend_timeout_s: float = Field(default=2.0, gt=0)
     backend_max_connections: int = Field(default=100, ge=1)
+    # Resilience (resolvers/clients/{policy,retry,breaker}.py). Per-backend timeouts override
+    # backend_timeout_s, as JSON: CROSSFADE_BACKEND_TIMEOUTS='{"search": 0.5}'.
+    backend_timeouts: dict[str, float] = Field(default_factory=dict)
+    # Every request's overall budget; each backend call gets min(its timeout, what is left).
+    request_deadline_s: float = Field(default=5.0, gt=0, le=300)
+    backend_max_attempts: int = Field(default=3, ge=1, le=10)  # reads only; 1: no retries
+    backend_backoff_base_s: float = Field(default=0.025, ge=0)
+    backend_backoff_cap_s: float = Field(default=0.25, ge=0)
+    backend_retry_ratio: float = Field(default=0.1, ge=0, le=1)
+    backend_retry_burst: float = Field(default=10.0, ge=0)
+    breaker_failures: int = Field(default=10, ge=1)
+    breaker_reset_s: float = Field(default=5.0, gt=0)
 
     # Authentication (HS256 for development).
     jwt_secret: str = DEV_SECRET
     jwt_issuer: str = "crossfade"
     jwt_audience: str = "crossfade-gateway"
     token_ttl_s: int = Field(default=7 * 24 * 3600, ge=60)
+    # Production: RS256/ES256 tokens signed by an identity provider's keys (JWKS).
+    jwks_url: str | None = None
+    jwks_algorithms: Annotated[list[str], NoDecode] = Field(default=["RS256", "ES256"])
+    jwks_ttl_s: float = Field(default=600.0, gt=0)
+    # An unknown `kid` refetches the JWKS at most this often, so forged kids cannot make
+    # every request hit the identity provider.
+    jwks_min_refresh_s: float = Field(default=30.0, ge=0)
+    jwks_timeout_s: float = Field(default=2.0, gt=0)
+    jwks_max_bytes: int = Field(default=256 * 1024, ge=1024)
+    jwt_leeway_s: float = Field(default=30.0, ge=0, le=300)  # clock skew tolerated on exp/nbf
+
+    # Browsers: origins allowed to call the API cross-origin (comma-separated; empty: none).
+    cors_origins: Annotated[list[str], NoDecode] = Field(default=[])
+    cors_max_age_s: int = Field(default=600, ge=0, le=86_400)
 
     # GraphQL limits.
     max_page_size: int = Field(default=100, ge=1, le=1000)
     max_query_depth: int = Field(default=12, ge=2)
     max_aliases: int = Field(default=30, ge=1)
     max_tokens: int = Field(default=2000, ge=50)
+    # Request bodies above this are refused with 413 while they stream in (never buffered).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # How much more of a refused body is read and dropped so the client, still sending, gets
+    # to read the 413 instead of a connection reset; a bigger upload is cut off.
+    body_drain_bytes: int = Field(default=4 * 1024 * 1024, ge=0)
     introspection: bool | None = None  # None: on in development, off in production
     graphiql: bool | None = None
     operations_dir: Path | None = Field(default_factory=_default_operations_dir)
+
+    # Governance (gateway/persisted.py, gateway/cost.py, gateway/middleware/rate_limit.py).
+    # Shared state (APQ documents, rate-limit buckets) lives in Redis when this is set, so
+    # every replica sees the same; unset: in process.
+    redis_url: str | None = None
+    redis_timeout_s: float = Field(default=0.5, gt=0)
+    redis_max_connections: int = Field(default=50, ge=1)
+    # Automatic persisted queries (Apollo protocol) and the documents' cache.
+    apq: bool = True
+    apq_cache_size: int = Field(default=10_000, ge=1)  # in process, or local LRU over Redis
+    apq_ttl_s: int = Field(default=7 * 24 * 3600, ge=1)  # in Redis, refreshed on use
+    apq_max_document_size: int = Field(default=64 * 1024, ge=1)  # characters; larger: not kept
+    # Cache-Control max-age of successful GET query responses (0: no-store).
+    get_cache_max_age_s: int = Field(default=60, ge=0)
+    # Persisted-only mode: an apollo-persisted-query-manifest JSON; ad-hoc queries refused.
+    trusted_documents: Path | None = None
+    # Static query cost (stakeholder operations cost 11 to ~3,400; see gateway/cost.py).
+    query_cost: bool = True
+    max_query_cost: int = Field(default=10_000, ge=1)
+    # Rate limits (GCRA): sustained units per second and burst, per listener (guests: per
+    # client IP) and per client application name; units are requests or query cost.
+    rate_limit: bool = True
+    rate_limit_listener_rps: float = Field(default=20.0, gt=0)
+    rate_limit_listener_burst: int = Field(default=200, ge=1)
+    rate_limit_client_rps: float = Field(default=2_000.0, gt=0)
+    rate_limit_client_burst: int = Field(default=20_000, ge=1)
+    rate_limit_listener_cost_ps: float = Field(default=20_000.0, gt=0)
+    rate_limit_listener_cost_burst: int = Field(default=200_000, ge=1)
+    rate_limit_client_cost_ps: float = Field(default=2_000_000.0, gt=0)
+    rate_limit_client_cost_burst: int = Field(default=20_000_000, ge=1)
+    rate_limit_max_keys: int = Field(default=100_000, ge=1)  # in-process buckets kept (LRU)
 
     # Caches (entries / seconds).
     entity_cache_size: int = Field(default=50_000, ge=0)
@@ -66,16 +129,61 @@ class Settings(BaseSettings):
     shared_cache_ttl_s: float = Field(default=60.0, ge=0)
     viewer_cache_size: int = Field(default=10_000, ge=0)
     viewer_cache_ttl_s: float = Field(default=30.0, ge=0)
+    # Stale copies served only while the backend behind them fails (flagged extensions.stale).
+    stale_cache_size: int = Field(default=5_000, ge=0)
+    stale_cache_ttl_s: float = Field(default=3600.0, ge=0)
 
     # Search blend: relevance first, then personal affinity and popularity.
     search_weight_relevance: float = 0.7
     search_weight_affinity: float = 0.2
     search_weight_popularity: float = 0.1
 
+    @field_validator("jwks_algorithms", "cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("jwks_algorithms")
+    @classmethod
+    def _asymmetric_only(cls, value: list[str]) -> list[str]:
+        # HS* from a JWKS would let anyone holding the public key set sign tokens.
+        allowed = {"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "EdDSA"}
+        if not value or not set(value) <= allowed:
+            raise ValueError(f"CROSSFADE_JWKS_ALGORITHMS must be among {sorted(allowed)}")
+        return value
+
+    # Ranking experiments (JSON list, see resolvers/experiments.py); [] runs none.
+    experiments: list[dict[str, Any]] = Field(default_factory=list)
+
+    @field_validator("experiments")
+    @classmethod
+    def _experiments_are_valid(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        parse_plan(value)  # fail start-up with the reason, not the first request
+        return value
+
     @model_validator(mode="after")
     def _production_needs_a_secret(self) -> Settings:
-        if self.environment == "production" and self.jwt_secret == DEV_SECRET:
-            raise ValueError("CROSSFADE_JWT_SECRET must be set in production")
+        if (
+            self.environment == "production"
+            and self.jwt_secret == DEV_SECRET
+            and self.jwks_url is None
+        ):
+            raise ValueError("CROSSFADE_JWT_SECRET or CROSSFADE_JWKS_URL must be set in production")
+        return self
+
+    @property
+    def hs256_enabled(self) -> bool:
+        """HS256 needs a secret; the published development one is never trusted in production."""
+        return self.environment == "development" or self.jwt_secret != DEV_SECRET
+
+    @model_validator(mode="after")
+    def _cost_bursts_fit_one_query(self) -> Settings:
+        # A cost bucket smaller than the largest allowed query would refuse it forever.
+        for name in ("rate_limit_listener_cost_burst", "rate_limit_client_cost_burst"):
+            if getattr(self, name) < self.max_query_cost:
+                raise ValueError(f"CROSSFADE_{name.upper()} must be >= CROSSFADE_MAX_QUERY_COST")
         return self
 
     @property
@@ -96,6 +204,19 @@ class Settings(BaseSettings):
     def graphiql_enabled(self) -> bool:
         return self.introspection_enabled if self.graphiql is None else self.graphiql
 
+    @field_validator("backend_timeouts")
+    @classmethod
+    def _known_backends(cls, value: dict[str, float]) -> dict[str, float]:
+        known = {"catalog", "library", "playlists", "search"}
+        if not set(value) <= known or any(t <= 0 for t in value.values()):
+            raise ValueError(
+                f"CROSSFADE_BACKEND_TIMEOUTS maps backends among {sorted(known)} to seconds > 0"
+            )
+        return value
+
+    def backend_timeout(self, name: str) -> float:
+        return self.backend_timeouts.get(name, self.backend_timeout_s)
+
     def backend_url(self, name: str) -> str | None:
         url: str | None = getattr(self, f"{name}_url")
         return url
@@ -103,6 +224,10 @@ class Settings(BaseSettings):
     @cached_property
     def limits(self) -> Limits:
         return Limits(max_page_size=self.max_page_size)
+
+    @cached_property
+    def experiment_plan(self) -> ExperimentPlan:
+        return parse_plan(self.experiments)
 
     @cached_property
     def search_weights(self) -> SearchWeights:

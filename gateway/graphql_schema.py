@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from cachetools import LRUCache
+from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -14,9 +16,12 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.types import ExecutionContext
 
 from gateway.config import Settings
+from gateway.extensions.cost import CostKey, QueryCostLimiter
 from gateway.metrics import OperationMetrics
+from gateway.query_limits import too_complex
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.types.album import Album
@@ -29,15 +34,26 @@ from schema.types.user import User
 NODE_TYPES = (Track, Artist, Album, Playlist, User)
 
 
+class CrossfadeSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # The view logs each error once, by code (gateway/view.py `_format`); Strawberry's
+        # default logs every client mistake (a typo, a bad variable) at ERROR with a traceback.
+        return
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
     # The limit rules are classes built once here: built per request (as the limiter
     # extensions do) they would defeat the validation cache, whose key includes the rules,
     # and every request would be validated again (~3 ms for a one-node query).
-    rules = [
-        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
-    ]
+    rules = too_complex(
+        [
+            *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+            *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+        ]
+    )
     if not settings.introspection_enabled:
         rules.append(NoSchemaIntrospectionCustomRule)
     extensions: list[Any] = [
@@ -47,6 +63,16 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=1024),
     ]
-    return strawberry.Schema(
+    if settings.query_cost:
+        # After parsing and validation: the cost needs a valid document and the variables.
+        costs: LRUCache[CostKey, int] = LRUCache(maxsize=1024)
+        extensions.append(
+            lambda: QueryCostLimiter(
+                max_cost=settings.max_query_cost,
+                max_page_size=settings.max_page_size,
+                cache=costs,
+            )
+        )
+    return CrossfadeSchema(
         query=Query, mutation=Mutation, types=NODE_TYPES, extensions=extensions
     )

@@ -1,4 +1,8 @@
-"""Liveness (``/healthz``) and readiness (``/readyz``: data, model and every backend)."""
+"""Liveness (``/healthz``) and readiness (``/readyz``: data, model and every backend).
+
+``/readyz`` also reports each backend's circuit breaker (closed, open, half_open); readiness
+follows the direct probes, so a backend that came back reads ready before its breaker closes.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +30,10 @@ async def readyz(request: Request) -> JSONResponse:
     state = request.app.state
     probes = await asyncio.gather(*(_probe(n, c) for n, c in state.http_clients.items()))
     backends = dict(probes)
+    # What the gateway's own calls see: an open circuit fails them fast until it recovers.
+    for name, client in state.services.clients.backends().items():
+        if name in backends:
+            backends[name]["circuit"] = client.breaker.state.name.lower()
     model: dict[str, Any]
     try:
         model = {"ok": True, "version": state.services.ranking.core.version}

@@ -15,17 +15,22 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from cross_web import HTTPException
-from graphql import GraphQLError
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError, GraphQLSyntaxError, VariableDefinitionNode
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from gateway.metrics import OPERATION_ERRORS
+from gateway.persisted import PersistedOperations, PersistedQueryError
+from resolvers.clients.scope import call_scope, current_scope
 from resolvers.context import Context, Services
 from resolvers.errors import CLIENT_CODES, CrossfadeError, ErrorCode
 
@@ -57,17 +62,38 @@ def json_error(
     )
 
 
+# graphql-core's parser reports the token limit as a syntax error; only its message tells
+# it apart from a typo (tests/gateway/test_bad_requests.py pins it).
+_TOKEN_LIMIT = "tokens. Parsing aborted."
+
+
+def _request_error_code(error: GraphQLError) -> str:
+    """The code of an error raised before execution (no path): the document or variables."""
+    if isinstance(error, GraphQLSyntaxError):
+        if error.message.endswith(_TOKEN_LIMIT):
+            return ErrorCode.QUERY_TOO_COMPLEX.value
+        return "GRAPHQL_PARSE_FAILED"
+    # Variable coercion wraps the scalar's own error; validation rules never set one.
+    if (
+        error.original_error is not None
+        and error.nodes
+        and isinstance(error.nodes[0], VariableDefinitionNode)
+    ):
+        return ErrorCode.BAD_USER_INPUT.value
+    return "GRAPHQL_VALIDATION_FAILED"
+
+
 def _format(error: GraphQLError, request_id: str) -> dict[str, Any]:
     original = error.original_error
-    if original is None or isinstance(original, GraphQLError):
+    default_code = ErrorCode.BAD_USER_INPUT.value if error.path else _request_error_code(error)
+    # A bad variable value is the client's mistake even when the scalar raised a plain error.
+    bad_variable = not error.path and default_code == ErrorCode.BAD_USER_INPUT
+    if original is None or isinstance(original, GraphQLError) or bad_variable:
         formatted = error.formatted
         extensions = dict(formatted.get("extensions") or {})
         if isinstance(original, CrossfadeError):
             extensions.update(original.extensions or {})
-        extensions.setdefault(
-            "code",
-            "GRAPHQL_VALIDATION_FAILED" if not error.path else ErrorCode.BAD_USER_INPUT.value,
-        )
+        extensions.setdefault("code", default_code)
         formatted = {**formatted, "extensions": extensions}
         code = str(extensions["code"])
         OPERATION_ERRORS.labels(code=code).inc()
@@ -98,12 +124,16 @@ class GraphQLView(GraphQL[Context, None]):
         *args: Any,
         services: Callable[[], Services],
         ide_page: Callable[[], Response] | None,
+        request_deadline_s: float | None = None,
+        persisted: PersistedOperations | None = None,
         **kwargs: Any,
     ) -> None:
         kwargs["graphql_ide"] = "graphiql" if ide_page else None
         super().__init__(*args, **kwargs)
         self._services = services
         self._ide_page = ide_page
+        self._request_deadline_s = request_deadline_s
+        self._persisted = persisted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -111,10 +141,27 @@ class GraphQLView(GraphQL[Context, None]):
             return
         request = Request(scope=scope, receive=receive)
         try:
-            response = await self.run(request)
+            # Every backend call of this request shares one deadline (resolvers/clients/scope.py).
+            with call_scope(self._request_deadline_s):
+                response = await self.run(request)
+        except PersistedQueryError as exc:
+            response = json_error(exc.status, exc.message, exc.code)
         except HTTPException as exc:
-            headers = {"allow": "GET, POST"} if exc.status_code == 405 else None
-            response = json_error(exc.status_code, exc.reason, headers=headers)
+            cause = exc.__cause__
+            if (
+                isinstance(cause, InvalidOperationTypeError)
+                and cause.operation_type == OperationType.MUTATION
+            ):
+                # Strawberry answers 400; a method the resource refuses is a 405 (RFC 9110),
+                # and GraphQL-over-HTTP says mutations go over POST only.
+                response = json_error(
+                    405, "Mutations are only accepted over POST.", headers={"allow": "POST"}
+                )
+            else:
+                headers = {"allow": "GET, POST"} if exc.status_code == 405 else None
+                response = json_error(exc.status_code, exc.reason, headers=headers)
+        if self._persisted is not None:
+            self._persisted.cache_headers(request, response)
         await response(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
@@ -123,12 +170,44 @@ class GraphQLView(GraphQL[Context, None]):
         request.scope["state"]["graphql_context"] = context
         return context
 
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET carrying only a persisted query's hash has no `query` either, and is an
+        # operation, not a visit to GraphiQL (Strawberry looks at `query` alone).
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(
+            request
+        )
+
     async def render_graphql_ide(self, request: Request) -> Response:
         assert self._ide_page is not None
         return self._ide_page()
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        if request.method == "POST":
+            mime, _ = parse_content_type(request.content_type or "")
+            # Strawberry would take any type containing "application/json" and answer 400 for
+            # the rest; an unsupported request media type is a 415 (GraphQL-over-HTTP).
+            if mime != "application/json":
+                raise HTTPException(
+                    415, "Send the operation as JSON ('Content-Type: application/json')."
+                )
+        data = await super().parse_http_body(request)
+        if self._persisted is not None:
+            # APQ and trusted documents: fill the query in from its hash, or refuse.
+            data = await self._persisted.resolve_all(data)
+        return data
+
+    def parse_json(self, data: str | bytes) -> Any:
+        value = super().parse_json(data)
+        # Strawberry calls `.get` on whatever the body decodes to: a bare string, number or
+        # null would be a 500. Lists go through, as batches Strawberry refuses itself.
+        if not isinstance(value, dict | list):
+            raise HTTPException(400, 'Expected a JSON object such as {"query": "{ me { id } }"}.')
+        return value
 
     def decode_json(self, data: str | bytes) -> object:
         try:
@@ -148,6 +227,10 @@ class GraphQLView(GraphQL[Context, None]):
         context = request.scope.get("state", {}).get("graphql_context")
         if isinstance(context, Context) and context.extensions:
             extensions.update(context.extensions)
+        scope = current_scope()
+        if scope is not None and scope.stale:
+            # Data from these services came from a stale cache copy while they were failing.
+            extensions["stale"] = sorted(scope.stale)
         if extensions:
             response["extensions"] = extensions
         return response

@@ -8,7 +8,7 @@ history directly and nothing per user is stored here.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from ranking.dataset import Catalog
 from ranking.ease import EASE
 from ranking.factors import ItemFactors
 from ranking.mixes import DailyMix, blend, cluster_count, kmeans
+from ranking.popularity import Popularity
 from ranking.scorer import Scorer
 from ranking.selection import capped_top, gumbel_order, stable_seed
 
@@ -51,6 +52,20 @@ class RankingCore:
     embeddings: NDArray[np.float32]  # unit item vectors, for clustering and similarity
     cold_scores: Vector  # popularity model, the answer for an empty history
     popularity01: Vector  # catalog popularity in [0, 1]
+    # Other scorers of the same artifact, by name, that experiments may serve instead.
+    alternates: Mapping[str, Scorer] = field(default_factory=dict)
+    _tie_break: Vector = field(init=False, repr=False)
+    _explicit_idx: Indices = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Precomputed once so a request touches the catalog-sized arrays as few times as it
+        # can: the tie-break is one in-place add, the explicit filter a short index list.
+        tie = _TIE_BREAK * self.cold_scores
+        tie.flags.writeable = False
+        explicit = np.flatnonzero(self.catalog.explicit).astype(np.intp)
+        explicit.flags.writeable = False
+        object.__setattr__(self, "_tie_break", tie)
+        object.__setattr__(self, "_explicit_idx", explicit)
 
     @classmethod
     def load(cls, models_dir: Path) -> RankingCore:
@@ -76,7 +91,16 @@ class RankingCore:
         pop = (art.catalog.popularity / 100.0).astype(np.float32)
         for arr in (cold, pop):
             arr.flags.writeable = False
-        return cls(art.version, art.metadata, art.catalog, scorer, emb, cold, pop)
+        alternates: dict[str, Scorer] = {
+            factors.name: factors,
+            "popularity": Popularity(cold),
+            scorer.name: scorer,
+        }
+        return cls(art.version, art.metadata, art.catalog, scorer, emb, cold, pop, alternates)
+
+    def model_names(self) -> list[str]:
+        """Names ``model=`` accepts besides None (the served default)."""
+        return sorted(self.alternates)
 
     # -- lookups -------------------------------------------------------------------------
 
@@ -105,11 +129,16 @@ class RankingCore:
     def _ids(self, idx: Indices) -> list[int]:
         return [int(t) for t in self.catalog.track_ids[idx]]
 
-    def _scores(self, idx: Indices, w: Vector) -> Vector:
+    def _scorer(self, model: str | None) -> Scorer:
+        # An experiment naming a model this artifact lacks gets the default, not an error:
+        # a retrain must never break serving.
+        return self.scorer if model is None else self.alternates.get(model, self.scorer)
+
+    def _scores(self, idx: Indices, w: Vector, model: str | None = None) -> Vector:
         if len(idx) == 0:
             return self.cold_scores.copy()
-        scores = self.scorer.score_items(idx, w)
-        scores += _TIE_BREAK * self.cold_scores
+        scores = self._scorer(model).score_items(idx, w)
+        np.add(scores, self._tie_break, out=scores)
         return scores
 
     def _masked(
@@ -119,15 +148,16 @@ class RankingCore:
         exclude: Collection[int],
         allow_explicit: bool,
         drop_history: bool,
+        model: str | None = None,
     ) -> Vector:
-        scores = self._scores(idx, w)
+        scores = self._scores(idx, w, model)
         if drop_history:
             scores[idx] = -np.inf
         if exclude:
             pos, known = self._positions(exclude)
             scores[pos[known]] = -np.inf
         if not allow_explicit:
-            scores[self.catalog.explicit] = -np.inf
+            scores[self._explicit_idx] = -np.inf
         return scores
 
     # -- shelves -------------------------------------------------------------------------
@@ -141,10 +171,14 @@ class RankingCore:
         allow_explicit: bool = True,
         max_per_artist: int | None = None,
         exclude_history: bool = True,
+        model: str | None = None,
     ) -> list[ScoredTrack]:
-        """The listener's top ``k`` tracks; played tracks are left out unless asked for."""
+        """The listener's top ``k`` tracks; played tracks are left out unless asked for.
+
+        ``model`` names an alternate scorer (see :meth:`model_names`); None is the default.
+        """
         idx, w = self._history(history)
-        scores = self._masked(idx, w, exclude, allow_explicit, exclude_history)
+        scores = self._masked(idx, w, exclude, allow_explicit, exclude_history, model)
         top = capped_top(scores, k, self.catalog.primary_artist, max_per_artist)
         return [ScoredTrack(int(self.catalog.track_ids[i]), float(scores[i])) for i in top]
 
@@ -156,11 +190,12 @@ class RankingCore:
         iso_week: int,
         k: int = 30,
         allow_explicit: bool = True,
+        model: str | None = None,
     ) -> list[int]:
         """Unplayed tracks, ≤ 2 per artist, drawn from the top candidates with noise seeded
         by (user, ISO week): the same all week, a different draw the next."""
         idx, w = self._history(history)
-        scores = self._masked(idx, w, (), allow_explicit, drop_history=True)
+        scores = self._masked(idx, w, (), allow_explicit, drop_history=True, model=model)
         cands = capped_top(scores, max(DISCOVER_CANDIDATES, k), self.catalog.primary_artist, None)
         order = cands[
             gumbel_order(
@@ -224,7 +259,14 @@ class RankingCore:
 
     # -- item lookups ------------------------------------------------------------------
 
-    def similar_tracks(self, track_id: int, k: int, *, exclude: Collection[int] = ()) -> list[int]:
+    def similar_tracks(
+        self,
+        track_id: int,
+        k: int,
+        *,
+        exclude: Collection[int] = (),
+        allow_explicit: bool = True,
+    ) -> list[int]:
         """Tracks listeners of ``track_id`` also play; [] for a track the model never saw."""
         pos, known = self._positions([track_id])
         if not known[0]:
@@ -237,11 +279,13 @@ class RankingCore:
         else:
             scores = np.where(self.catalog.genre_id == self.catalog.genre_id[i], 1.0, 0.0)
             scores = scores.astype(np.float32)
-        scores += _TIE_BREAK * self.cold_scores
+        scores += self._tie_break
         scores[i] = -np.inf
         if exclude:
             ex, ok = self._positions(exclude)
             scores[ex[ok]] = -np.inf
+        if not allow_explicit:
+            scores[self._explicit_idx] = -np.inf
         return self._ids(capped_top(scores, k, self.catalog.primary_artist, None))
 
     def affinity(self, history: Mapping[int, float], track_ids: Sequence[int]) -> Vector:

@@ -172,11 +172,19 @@ def load_interactions(db_path: Path, track_ids: NDArray[np.int64]) -> Interactio
     return Interactions.from_triples(user_idx, col, rows[:, 2].astype(np.float64), users, track_ids)
 
 
+def _is_decimal(v: str) -> bool:
+    digits = v[1:] if v[:1] in ("+", "-") else v
+    return digits.isascii() and digits.isdigit()
+
+
 def _sorted_labels(values: Sequence[str]) -> tuple[NDArray[np.generic], NDArray[np.int64]]:
     """Unique labels in protocol order (numeric if every ID is an integer) and row indices."""
     try:
+        # int() alone would also take "1_000" and " 7"; only plain decimal digits count.
+        if not all(_is_decimal(v) for v in values):
+            raise ValueError("not integers")
         ints = np.array([int(v) for v in values], dtype=np.int64)
-    except ValueError:
+    except (ValueError, OverflowError):
         strs = np.array(values, dtype=object)
         uniq_s, inv_s = np.unique(strs.astype(str), return_inverse=True)
         return uniq_s.astype(object), inv_s.astype(np.int64)
@@ -185,18 +193,16 @@ def _sorted_labels(values: Sequence[str]) -> tuple[NDArray[np.generic], NDArray[
 
 
 def read_interactions_tsv(path: Path) -> Interactions:
-    """Read a ``crossfade eval`` log: TSV with header ``user, item, weight[, timestamp]``.
+    """Read a ``crossfade eval`` log: TSV, one header line, then ``user, item, weight[, ts]``.
 
-    Repeated (user, item) rows add their weights; the timestamp column is accepted and
-    ignored because the evaluation protocol splits at random, not by time.
+    Columns are taken by position (the header's names are free); repeated (user, item) rows
+    add their weights; the timestamp column is accepted and ignored because the evaluation
+    protocol splits at random, not by time. Raises ``ValueError`` naming the bad line.
     """
     with Path(path).open(newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh, delimiter="\t")
-        header = [h.strip().lower() for h in next(reader)]
-        try:
-            cu, ci, cw = header.index("user"), header.index("item"), header.index("weight")
-        except ValueError as exc:
-            raise ValueError(f"{path}: header must name user, item, weight; got {header}") from exc
+        reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+        if next(reader, None) is None:
+            raise ValueError(f"{path}: empty file (expected a header line: user, item, weight)")
         us: list[str] = []
         its: list[str] = []
         ws: list[float] = []
@@ -204,11 +210,17 @@ def read_interactions_tsv(path: Path) -> Interactions:
             if not rec or not "".join(rec).strip():
                 continue
             try:
-                us.append(rec[cu].strip())
-                its.append(rec[ci].strip())
-                ws.append(float(rec[cw]))
-            except (IndexError, ValueError) as exc:
-                raise ValueError(f"{path}:{line_no}: bad row {rec!r}") from exc
+                weight = float(rec[2])
+                user, item = rec[0].strip(), rec[1].strip()
+            except (IndexError, ValueError):
+                raise ValueError(f"{path}:{line_no}: bad row {rec!r}") from None
+            if not user or not item or not np.isfinite(weight):
+                raise ValueError(f"{path}:{line_no}: bad row {rec!r}")
+            us.append(user)
+            its.append(item)
+            ws.append(weight)
+    if not us:
+        raise ValueError(f"{path}: no interactions after the header")
     users, user_idx = _sorted_labels(us)
     items, item_idx = _sorted_labels(its)
     return Interactions.from_triples(

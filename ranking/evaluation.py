@@ -35,14 +35,18 @@ SELECTION_SEED = 43
 MAX_SELECTION_USERS = 1000
 
 
-def _rank(model: Scorer, train: Interactions, user: int, k: int) -> tuple[np.ndarray, float]:
-    """The user's top-k (training items excluded) and the milliseconds it took."""
+def _rank(model: Scorer, train: Interactions, user: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """The user's top-10 and top-50 (training items excluded) and the milliseconds the
+    top-10 took (scoring the whole catalog plus the top-k)."""
     start = time.perf_counter()
     idx, weights = train.row(user)
     scores = model.score_items(idx.astype(np.intp), weights)
     scores[idx] = -np.inf
-    ranked = top_k(scores, k)
-    return ranked, (time.perf_counter() - start) * 1000.0
+    top10 = top_k(scores, 10)
+    ms = (time.perf_counter() - start) * 1000.0
+    top50 = top_k(scores, 50)
+    # Excluded items (-inf) are not recommendations, even when the catalog is smaller than k.
+    return top10[np.isfinite(scores[top10])], top50[np.isfinite(scores[top50])], ms
 
 
 def _measure(model: Scorer, hold: Holdout, users: np.ndarray, n_items: int) -> Metrics:
@@ -51,8 +55,7 @@ def _measure(model: Scorer, hold: Holdout, users: np.ndarray, n_items: int) -> M
     for i in users:
         u = int(hold.users[i])
         test = hold.test[i]
-        top10, ms = _rank(model, hold.train, u, 10)
-        top50, _ = _rank(model, hold.train, u, 50)
+        top10, top50, ms = _rank(model, hold.train, u)
         latency.append(ms)
         recall10.append(recall_at(top10, test, 10))
         ndcg10.append(ndcg_at(top10, test, 10))
@@ -121,8 +124,9 @@ def evaluate(
 
 
 def standard_models() -> dict[str, ModelFactory]:
-    """The models ``crossfade eval`` compares: the baseline, PureSVD and tuned EASE."""
+    """The models ``crossfade eval`` compares: the baseline, PureSVD, tuned EASE, tuned ALS."""
     # Imported here so importing the evaluation module stays light.
+    from ranking.als import fit_tuned_als
     from ranking.factors import fit_pure_svd
     from ranking.popularity import Popularity
     from ranking.tuning import fit_tuned_ease
@@ -131,4 +135,5 @@ def standard_models() -> dict[str, ModelFactory]:
         "popularity": lambda train: Popularity.fit(train),
         "pure_svd": lambda train: fit_pure_svd(train.to_dense()),
         "ease": fit_tuned_ease,
+        "als": fit_tuned_als,
     }

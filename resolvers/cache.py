@@ -2,6 +2,9 @@
 
 A DataLoader caches for one request; these caches hold what many requests share: catalog
 entities, search results, editorial lists, and per-viewer results keyed by the viewer.
+
+A cache may also keep a second, longer-lived *stale* copy of what it stored (bounded too),
+read only when the backend that produced the value fails: an hour-old chart beats an error.
 """
 
 from __future__ import annotations
@@ -22,10 +25,23 @@ _MISSING = object()
 class CountedCache(Generic[K, V]):
     """A bounded TTL + LRU cache that counts its hits and misses under ``name``."""
 
-    def __init__(self, name: str, *, maxsize: int, ttl: float) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        maxsize: int,
+        ttl: float,
+        stale_size: int = 0,
+        stale_ttl: float = 0.0,
+    ) -> None:
         self.name = name
         self.enabled = maxsize > 0 and ttl > 0
         self._data: TTLCache[K, V] = TTLCache(maxsize=max(maxsize, 1), ttl=max(ttl, 0.001))
+        self._stale: TTLCache[K, V] | None = (
+            TTLCache(maxsize=stale_size, ttl=stale_ttl)
+            if self.enabled and stale_size > 0 and stale_ttl > 0
+            else None
+        )
         self._hits = CACHE_HITS.labels(cache=name)
         self._misses = CACHE_MISSES.labels(cache=name)
 
@@ -51,15 +67,27 @@ class CountedCache(Generic[K, V]):
                 found[key] = value
         return found, missing
 
+    def get_stale(self, key: K) -> V | None:
+        """The last value stored under ``key`` even if expired; only for when a fetch failed."""
+        if self._stale is None:
+            return None
+        return self._stale.get(key)
+
     def set(self, key: K, value: V) -> None:
         if self.enabled:
             self._data[key] = value
+            if self._stale is not None:
+                self._stale[key] = value
 
     def delete(self, key: K) -> None:
         self._data.pop(key, None)
+        if self._stale is not None:
+            self._stale.pop(key, None)
 
     def clear(self) -> None:
         self._data.clear()
+        if self._stale is not None:
+            self._stale.clear()
 
     def __len__(self) -> int:
         return len(self._data)

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from resolvers import access
 from resolvers.clients import Clients
-from resolvers.errors import Unauthenticated
+from resolvers.experiments import ExperimentPlan
 from resolvers.limits import Limits
 from resolvers.loaders import Loaders, build_loaders
 from resolvers.search import SearchWeights
@@ -61,6 +62,7 @@ class Services:
     ranking: RankingHolder
     limits: Limits
     search_weights: SearchWeights
+    experiments: ExperimentPlan = field(default_factory=ExperimentPlan)
 
 
 @dataclass(slots=True)
@@ -77,6 +79,4 @@ class Context:
         return cls(request, viewer, build_loaders(services.clients), services)
 
     def require_viewer(self) -> Viewer:
-        if self.viewer is None:
-            raise Unauthenticated()
-        return self.viewer
+        return access.require_viewer(self.viewer)

@@ -20,6 +20,10 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "RATE_LIMITED"
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    # Persisted operations (gateway/persisted.py); the first two are Apollo's protocol codes.
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    PERSISTED_QUERY_NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
+    PERSISTED_QUERY_NOT_ALLOWED = "PERSISTED_QUERY_NOT_ALLOWED"
 
 
 # Codes that describe the client's request, not a fault of ours: never logged as errors.

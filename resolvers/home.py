@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from resolvers.errors import BackendError
+from resolvers.experiments import expose
 from resolvers.history import play_counts, profile
 from resolvers.hydrate import album_views, present_track_views
 from resolvers.mixes import daily_mixes, discover_weekly
@@ -24,6 +26,8 @@ from resolvers.views import AlbumView, HomeItemView, PlaylistView, TrackView
 
 if TYPE_CHECKING:
     from resolvers.context import Context, Viewer
+
+T = TypeVar("T")
 
 SHELF_SIZE = 20
 MIN_ITEMS = 4
@@ -88,20 +92,47 @@ def arrange(shelves: Sequence[Shelf]) -> tuple[Shelf, ...]:
 
 
 async def home(ctx: Context, now: dt.datetime | None = None) -> HomeView:
+    """Home from whatever sources answer: a failing backend costs only the shelves it feeds.
+
+    The services whose shelves were left out are listed in ``extensions.degraded``; only
+    when no shelf at all can be built does Home fail, with the first backend's error.
+    """
     now = now or dt.datetime.now(dt.UTC)
     viewer = ctx.viewer
-    shared_task = asyncio.gather(_popular(ctx), _editorial(ctx))
+    failures: list[BackendError] = []
+    popular_task = _tolerant(_popular(ctx), failures)
+    editorial_task = _tolerant(_editorial(ctx), failures)
     if viewer is None:
-        ((popular, editorial),) = await asyncio.gather(shared_task)
-        shelves = [popular, *_editorial_shelves(editorial, top_genres=())]
-        return HomeView(greeting(None, now), arrange(shelves))
-    (popular, editorial), (shelves, top_genres), user = await asyncio.gather(
-        shared_task, _personal(ctx, viewer, now), profile(ctx, viewer)
-    )
-    # Listeners with a history see the charts below their own shelves.
-    shelves.append(Shelf(popular.kind, popular.title, popular.items, 0.3))
-    shelves += _editorial_shelves(editorial, top_genres=top_genres)
-    return HomeView(greeting(user, now), arrange(shelves))
+        popular, editorial = await asyncio.gather(popular_task, editorial_task)
+        personal, user = None, None
+    else:
+        popular, editorial, personal, user = await asyncio.gather(
+            popular_task,
+            editorial_task,
+            _tolerant(_personal(ctx, viewer, now), failures),
+            _tolerant(profile(ctx, viewer), failures),
+        )
+    shelves, top_genres = personal or ([], ())
+    if popular is not None:
+        # Listeners with a history see the charts below their own shelves.
+        shelves.append(Shelf(popular.kind, popular.title, popular.items, 0.3 if personal else 0.5))
+    shelves += _editorial_shelves(editorial or [], top_genres=top_genres)
+    arranged = arrange(shelves)
+    if failures:
+        if not arranged:
+            raise failures[0]
+        degraded = set(ctx.extensions.get("degraded", ())) | {f.service for f in failures}
+        ctx.extensions["degraded"] = sorted(degraded)
+    return HomeView(greeting(user, now), arranged)
+
+
+async def _tolerant(source: Awaitable[T], failures: list[BackendError]) -> T | None:
+    """The source's value, or None (its failure noted) when a backend behind it failed."""
+    try:
+        return await source
+    except BackendError as error:
+        failures.append(error)
+        return None
 
 
 async def _popular(ctx: Context) -> Shelf:
@@ -155,13 +186,25 @@ async def _personal(
     )
     core = ctx.services.ranking.core
     allow_explicit = not (user.explicit_filter if user else False)
+    variant = expose(ctx, viewer, "recommendations")
     recent_ids = list(dict.fromkeys(p.track_id for p in recent))
     seed = _seed_track(recent, history)
-    because = core.similar_tracks(seed, SHELF_SIZE, exclude=set(history)) if seed else []
+    because = (
+        core.similar_tracks(
+            seed, SHELF_SIZE, exclude=set(history), allow_explicit=allow_explicit
+        )
+        if seed
+        else []
+    )
     recommended = [
         s.track_id
         for s in core.recommend(
-            history, 60, exclude=set(history), allow_explicit=allow_explicit, max_per_artist=2
+            history,
+            60,
+            exclude=set(history),
+            allow_explicit=allow_explicit,
+            max_per_artist=2 if variant.diversity else None,
+            model=variant.model_override,
         )
     ]
     top_artist_ids = core.top_artists(history, SHELF_SIZE)

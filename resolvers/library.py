@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from resolvers.access import sees_private_playlists_of
 from resolvers.hydrate import track_views
 from resolvers.pagination import Slice, Window
 from resolvers.playlists import playlist_views
@@ -28,7 +29,14 @@ async def liked_tracks(ctx: Context, user_id: int, w: Window) -> Slice[LikedItem
 
 
 async def own_playlists(ctx: Context, user_id: int, w: Window) -> Slice[PlaylistView]:
-    page = await ctx.services.clients.library.playlists(user_id, offset=w.offset, limit=w.limit)
+    """``user_id``'s playlists as the viewer may see them: all for the owner, else public."""
+    page = await ctx.services.clients.library.playlists(
+        user_id,
+        offset=w.offset,
+        limit=w.limit,
+        # Filtered in the backend, so totalCount and the pages count public ones only.
+        public_only=not sees_private_playlists_of(ctx.viewer, user_id),
+    )
     return Slice(
         items=await playlist_views(ctx, list(page.items)), offset=w.offset, total=page.total
     )

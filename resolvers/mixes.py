@@ -12,6 +12,8 @@ import datetime as dt
 import hashlib
 from typing import TYPE_CHECKING
 
+from resolvers.access import is_self
+from resolvers.experiments import expose
 from resolvers.history import history_fingerprint, play_counts, profile
 from resolvers.views import PlaylistView
 
@@ -39,6 +41,7 @@ async def discover_weekly(ctx: Context, viewer: Viewer) -> PlaylistView:
     today = dt.datetime.now(dt.UTC).date()
     year, week, _ = today.isocalendar()
     allow_explicit = not (user.explicit_filter if user else False)
+    model = expose(ctx, viewer, "recommendations").model_override
     key = (
         "dw",
         viewer.user_id,
@@ -46,6 +49,7 @@ async def discover_weekly(ctx: Context, viewer: Viewer) -> PlaylistView:
         week,
         allow_explicit,
         core.version,
+        model,
         history_fingerprint(history),
     )
     cache = ctx.services.clients.viewer_cache
@@ -58,6 +62,7 @@ async def discover_weekly(ctx: Context, viewer: Viewer) -> PlaylistView:
             week,
             k=DISCOVER_WEEKLY_SIZE,
             allow_explicit=allow_explicit,
+            model=model,
         )
         cache.set(key, ids)
     name = user.display_name if user else viewer.handle
@@ -121,7 +126,7 @@ async def mix_by_key(ctx: Context, key: str) -> PlaylistView | None:
     """A generated playlist by key; only its own listener can see it."""
     kind, _, handle = key.partition(":")
     viewer = ctx.viewer
-    if viewer is None or handle != viewer.handle:
+    if viewer is None or not is_self(viewer, handle):
         return None
     if kind == DISCOVER_WEEKLY:
         return await discover_weekly(ctx, viewer)

@@ -7,15 +7,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from resolvers.access import can_read_playlist, require_playlist_owner
-from resolvers.errors import BadUserInput, NotFound
+from resolvers.access import can_read_playlist, require_playlist_owner, require_viewer
+from resolvers.errors import BadUserInput
 from resolvers.hydrate import track_views
 from resolvers.loaders import forget
 from resolvers.pagination import Slice, Window
 from resolvers.views import PlaylistView, TrackView
 
 if TYPE_CHECKING:
-    from resolvers.context import Context
+    from resolvers.context import Context, Viewer
 
 MAX_NAME = 100
 MAX_DESCRIPTION = 300
@@ -89,7 +89,7 @@ def _check_tracks(track_ids: Sequence[int]) -> None:
 async def create_playlist(
     ctx: Context, name: str, description: str | None, public: bool
 ) -> PlaylistView:
-    viewer = ctx.require_viewer()
+    viewer = require_viewer(ctx.viewer)
     name, description = _check_text(name, description)
     record = await ctx.services.clients.playlists.create(
         owner_id=viewer.user_id, name=name, description=description, public=public
@@ -97,14 +97,13 @@ async def create_playlist(
     return PlaylistView.from_record(record)
 
 
-async def _editable(ctx: Context, playlist_key: int) -> PlaylistView:
-    viewer = ctx.require_viewer()
+async def _editable(ctx: Context, playlist_key: int) -> Viewer:
+    require_viewer(ctx.viewer)  # before any backend call: guests learn nothing
     records = await ctx.loaders.playlist_by_id.load_many([playlist_key])
-    if not records or records[0] is None:
-        raise NotFound("No such playlist.")
-    view = PlaylistView.from_record(records[0])
-    require_playlist_owner(viewer, view)
-    return view
+    record = records[0] if records else None
+    return require_playlist_owner(
+        ctx.viewer, None if record is None else PlaylistView.from_record(record)
+    )
 
 
 async def add_tracks(
@@ -117,10 +116,10 @@ async def add_tracks(
     _check_tracks(track_ids)
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 128:
         raise BadUserInput("`idempotencyKey` must be 1 to 128 characters.")
-    await _editable(ctx, playlist_id)
+    viewer = await _editable(ctx, playlist_id)
     record = await ctx.services.clients.playlists.add(
         playlist_id,
-        user_id=ctx.require_viewer().user_id,
+        user_id=viewer.user_id,
         track_ids=track_ids,
         expected_snapshot_id=expected_snapshot_id,
         idempotency_key=idempotency_key,
@@ -134,10 +133,10 @@ async def remove_tracks(
     ctx: Context, playlist_id: int, track_ids: Sequence[int], expected_snapshot_id: str | None
 ) -> PlaylistView:
     _check_tracks(track_ids)
-    await _editable(ctx, playlist_id)
+    viewer = await _editable(ctx, playlist_id)
     record = await ctx.services.clients.playlists.remove(
         playlist_id,
-        user_id=ctx.require_viewer().user_id,
+        user_id=viewer.user_id,
         track_ids=track_ids,
         expected_snapshot_id=expected_snapshot_id,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from resolvers.access import require_viewer
 from resolvers.loaders import forget
 from resolvers.records import Play
 
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
 
 
 async def record_play(ctx: Context, track_id: int) -> Play:
-    viewer = ctx.require_viewer()
+    viewer = require_viewer(ctx.viewer)
     play = await ctx.services.clients.library.record_play(
         viewer.user_id, track_id, int(time.time() * 1000)
     )

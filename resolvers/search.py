@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from resolvers.errors import BadUserInput
+from resolvers.experiments import expose
 from resolvers.hydrate import album_views, present_track_views
 from resolvers.playlists import playlist_views
 from resolvers.records import ArtistRecord, SearchHit
@@ -73,6 +74,9 @@ async def search(ctx: Context, query: str) -> SearchResults:
     if len(text) > limits.max_query_length:
         raise BadUserInput(f"`query` must be at most {limits.max_query_length} characters.")
     clients, loaders, weights = ctx.services.clients, ctx.loaders, ctx.services.search_weights
+    variant = expose(ctx, ctx.viewer, "search")
+    if variant.search_weights is not None:
+        weights = SearchWeights(*variant.search_weights)
     hits, history = await asyncio.gather(
         clients.search.search(text, limit=SEARCH_DEPTH), _history(ctx)
     )

@@ -139,10 +139,13 @@ class LibraryService:
         user_id = self._user_id(request)
         offset, limit = self._page(request, 20)
         conn = self.pool.reader()
+        # public=1: only the public ones, counted too (what other listeners may see).
+        public_only = parse_int(request.query_params, "public", default=0, minimum=0, maximum=1)
         require_user(conn, user_id)
-        total = conn.execute("SELECT count(*) FROM playlists WHERE owner_id = ?", (user_id,))
+        where = "owner_id = ?" + (" AND public = 1" if public_only else "")
+        total = conn.execute(f"SELECT count(*) FROM playlists WHERE {where}", (user_id,))
         rows = conn.execute(
-            "SELECT id FROM playlists WHERE owner_id = ?"
+            f"SELECT id FROM playlists WHERE {where}"
             " ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?",
             (user_id, limit, offset),
         ).fetchall()

@@ -13,6 +13,7 @@ from resolvers.clients.base import BackendClient
 from resolvers.clients.catalog import CatalogClient
 from resolvers.clients.library import LibraryClient
 from resolvers.clients.playlists import PlaylistsClient
+from resolvers.clients.policy import CallPolicy
 from resolvers.clients.search import SearchClient
 
 BACKENDS = ("catalog", "library", "playlists", "search")
@@ -26,6 +27,9 @@ class CacheConfig:
     shared_ttl: float = 60.0
     viewer_size: int = 10_000
     viewer_ttl: float = 30.0
+    # The stale copies served while a backend is down (entity and shared caches only).
+    stale_size: int = 5_000
+    stale_ttl: float = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,23 +46,47 @@ class Clients:
         for cache in self.caches:
             cache.clear()
 
+    def backends(self) -> dict[str, BackendClient]:
+        """The HTTP client of each backend (its breaker and retry budget), by name."""
+        return {
+            "catalog": self.catalog.backend,
+            "library": self.library.backend,
+            "playlists": self.playlists.backend,
+            "search": self.search.backend,
+        }
 
-def build_clients(http: Mapping[str, httpx.AsyncClient], config: CacheConfig) -> Clients:
+
+def build_clients(
+    http: Mapping[str, httpx.AsyncClient],
+    config: CacheConfig,
+    policies: Mapping[str, CallPolicy] | None = None,
+) -> Clients:
     caches: list[CountedCache[Any, Any]] = []
 
     def entity_cache(name: str) -> CountedCache[int, Any]:
         cache: CountedCache[int, Any] = CountedCache(
-            name, maxsize=config.entity_size, ttl=config.entity_ttl
+            name,
+            maxsize=config.entity_size,
+            ttl=config.entity_ttl,
+            stale_size=config.stale_size,
+            stale_ttl=config.stale_ttl,
         )
         caches.append(cache)
         return cache
 
     def shared(name: str) -> CountedCache[tuple[Any, ...], Any]:
         cache: CountedCache[tuple[Any, ...], Any] = CountedCache(
-            name, maxsize=config.shared_size, ttl=config.shared_ttl
+            name,
+            maxsize=config.shared_size,
+            ttl=config.shared_ttl,
+            stale_size=config.stale_size,
+            stale_ttl=config.stale_ttl,
         )
         caches.append(cache)
         return cache
+
+    def backend(name: str) -> BackendClient:
+        return BackendClient(name, http[name], (policies or {}).get(name))
 
     viewer: CountedCache[tuple[Any, ...], Any] = CountedCache(
         "viewer", maxsize=config.viewer_size, ttl=config.viewer_ttl
@@ -66,15 +94,13 @@ def build_clients(http: Mapping[str, httpx.AsyncClient], config: CacheConfig) ->
     caches.append(viewer)
     return Clients(
         catalog=CatalogClient(
-            BackendClient("catalog", http["catalog"]),
+            backend("catalog"),
             entity_cache=entity_cache,
             shared_cache=shared("catalog.shared"),
         ),
-        library=LibraryClient(BackendClient("library", http["library"]), entity_cache=entity_cache),
-        playlists=PlaylistsClient(
-            BackendClient("playlists", http["playlists"]), shared_cache=shared("playlists.shared")
-        ),
-        search=SearchClient(BackendClient("search", http["search"]), shared_cache=shared("search")),
+        library=LibraryClient(backend("library"), entity_cache=entity_cache),
+        playlists=PlaylistsClient(backend("playlists"), shared_cache=shared("playlists.shared")),
+        search=SearchClient(backend("search"), shared_cache=shared("search")),
         viewer_cache=viewer,
         caches=tuple(caches),
     )

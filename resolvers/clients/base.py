@@ -4,17 +4,28 @@ Same code in both deployments: the ``httpx.AsyncClient`` it wraps talks either t
 in-process ASGI app (``httpx.ASGITransport``) or to a real URL. It counts every call, maps
 transport failures to ``BACKEND_*`` errors naming the service, and maps the backends' typed
 error bodies to the API's error codes.
+
+Each call is bounded by the backend's timeout and the request's remaining deadline (sent to
+the backend in ``x-crossfade-deadline-ms``), goes through the backend's circuit breaker, and
+is retried only when it is a read and the retry policy allows (``retry.py``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import random
 import time
 from typing import Any
 
 import httpx
 import orjson
 
+from resolvers.clients.breaker import CircuitBreaker
+from resolvers.clients.policy import CallPolicy
+from resolvers.clients.retry import BACKEND_RETRIES, RETRIES_REFUSED, Backoff, RetryBudget
+from resolvers.clients.scope import CallScope, current_scope
 from resolvers.errors import (
+    BackendError,
     BackendTimeout,
     BackendUnavailable,
     BadUserInput,
@@ -25,6 +36,8 @@ from resolvers.errors import (
 )
 from resolvers.telemetry import BACKEND_LATENCY, BACKEND_REQUESTS
 
+DEADLINE_HEADER = "x-crossfade-deadline-ms"
+
 _STATUS_ERRORS: dict[int, type[CrossfadeError]] = {
     400: BadUserInput,
     403: Forbidden,
@@ -34,19 +47,39 @@ _STATUS_ERRORS: dict[int, type[CrossfadeError]] = {
 }
 
 
+class _Retryable(Exception):
+    """An attempt failed in a way another attempt may not (the error to raise otherwise)."""
+
+    def __init__(self, error: BackendError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
 class BackendClient:
     """JSON calls to one backend through a shared, pooled ``httpx.AsyncClient``."""
 
-    def __init__(self, name: str, http: httpx.AsyncClient) -> None:
+    def __init__(
+        self, name: str, http: httpx.AsyncClient, policy: CallPolicy | None = None
+    ) -> None:
         self.name = name
         self.http = http
+        self.policy = policy = policy or CallPolicy()
+        self.breaker = CircuitBreaker(
+            name, failure_threshold=policy.breaker_failures, reset_s=policy.breaker_reset_s
+        )
+        self.retry_budget = RetryBudget(ratio=policy.retry_ratio, burst=policy.retry_burst)
+        self._backoff = Backoff(policy.backoff_base_s, policy.backoff_cap_s)
+        self._rng = random.Random()
         self._latency = BACKEND_LATENCY.labels(backend=name)
+        self._retries = BACKEND_RETRIES.labels(backend=name)
+        self._refused = RETRIES_REFUSED.labels(backend=name)
 
     async def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        return await self._call("GET", path, params=params)
+        return await self._call("GET", path, params=params, idempotent=True)
 
     async def post(self, path: str, body: dict[str, Any]) -> Any:
-        return await self._call("POST", path, content=orjson.dumps(body))
+        # Never retried: the backend may have applied a write whose answer was lost.
+        return await self._call("POST", path, content=orjson.dumps(body), idempotent=False)
 
     async def _call(
         self,
@@ -55,40 +88,122 @@ class BackendClient:
         *,
         params: dict[str, Any] | None = None,
         content: bytes | None = None,
+        idempotent: bool,
     ) -> Any:
-        started = time.perf_counter()
-        headers = {"content-type": "application/json"} if content is not None else None
-        try:
-            response = await self.http.request(
-                method, path, params=params, content=content, headers=headers
-            )
-        except httpx.TimeoutException as exc:
-            self._count(method, "timeout", started)
+        self.retry_budget.deposit()
+        scope = current_scope()
+        attempt = 0
+        while True:
+            try:
+                return await self._attempt(method, path, params, content, scope)
+            except _Retryable as failed:
+                delay = self._retry_delay(attempt, scope) if idempotent else None
+                if delay is None:
+                    raise failed.error from failed.__cause__
+            self._retries.inc()
+            await asyncio.sleep(delay)
+            attempt += 1
+
+    def _retry_delay(self, attempt: int, scope: CallScope | None) -> float | None:
+        """The backoff before another attempt, or None when no retry is allowed."""
+        if attempt + 1 >= self.policy.max_attempts:
+            return None
+        delay = self._backoff.delay(attempt, self._rng)
+        remaining = scope.remaining() if scope else None
+        # A retry that cannot finish before the deadline only adds load.
+        if remaining is not None and remaining <= delay + self.policy.backoff_base_s:
+            return None
+        if not self.retry_budget.withdraw():
+            self._refused.inc()
+            return None
+        return delay
+
+    def _timeout(self, scope: CallScope | None) -> float:
+        remaining = scope.remaining() if scope else None
+        if remaining is None:
+            return self.policy.timeout_s
+        if remaining <= 0:
             raise BackendTimeout(
-                f"The {self.name} service did not answer in time.", service=self.name
+                f"The request's deadline passed before the {self.name} service was called.",
+                service=self.name,
+            )
+        return min(self.policy.timeout_s, remaining)
+
+    async def _attempt(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        content: bytes | None,
+        scope: CallScope | None,
+    ) -> Any:
+        timeout = self._timeout(scope)
+        if not self.breaker.allow():
+            raise BackendUnavailable(
+                f"The {self.name} service is failing; calls resume in "
+                f"{self.breaker.retry_in():.1f}s (circuit open).",
+                service=self.name,
+            )
+        started = time.perf_counter()
+        headers = {DEADLINE_HEADER: str(max(1, int(timeout * 1000)))}
+        if content is not None:
+            headers["content-type"] = "application/json"
+        try:
+            # httpx's own timeout covers real HTTP; asyncio's also covers ASGITransport,
+            # which ignores httpx timeouts.
+            async with asyncio.timeout(timeout):
+                response = await self.http.request(
+                    method, path, params=params, content=content, headers=headers, timeout=timeout
+                )
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            self._failed(method, "timeout", started)
+            raise BackendTimeout(
+                f"The {self.name} service did not answer within {timeout:.2f}s.",
+                service=self.name,
             ) from exc
         except httpx.HTTPError as exc:
-            self._count(method, "unavailable", started)
-            raise BackendUnavailable(
-                f"The {self.name} service is unreachable.", service=self.name
+            self._failed(method, "unavailable", started)
+            raise _Retryable(
+                BackendUnavailable(f"The {self.name} service is unreachable.", service=self.name)
             ) from exc
+        except asyncio.CancelledError:
+            self.breaker.release()
+            raise
         self._count(method, str(response.status_code), started)
+        if response.status_code == 504:
+            # The backend gave up on the budget we sent: the deadline is spent, no retry.
+            self.breaker.record_failure()
+            raise BackendTimeout(
+                f"The {self.name} service ran out of time ({response.status_code}).",
+                service=self.name,
+            )
         if response.status_code >= 500:
-            raise BackendUnavailable(
-                f"The {self.name} service failed ({response.status_code}).", service=self.name
+            self.breaker.record_failure()
+            raise _Retryable(
+                BackendUnavailable(
+                    f"The {self.name} service failed ({response.status_code}).", service=self.name
+                )
             )
         try:
             payload = orjson.loads(response.content)
         except orjson.JSONDecodeError as exc:
-            raise BackendUnavailable(
-                f"The {self.name} service sent a malformed answer.", service=self.name
+            self.breaker.record_failure()
+            raise _Retryable(
+                BackendUnavailable(
+                    f"The {self.name} service sent a malformed answer.", service=self.name
+                )
             ) from exc
+        self.breaker.record_success()
         if response.status_code >= 400:
             error = payload.get("error", {}) if isinstance(payload, dict) else {}
             message = str(error.get("message") or f"{self.name} refused the request")
             error_type = _STATUS_ERRORS.get(response.status_code, BadUserInput)
             raise error_type(message)
         return payload
+
+    def _failed(self, method: str, status: str, started: float) -> None:
+        self._count(method, status, started)
+        self.breaker.record_failure()
 
     def _count(self, method: str, status: str, started: float) -> None:
         BACKEND_REQUESTS.labels(backend=self.name, method=method, status=status).inc()

@@ -7,6 +7,8 @@ from typing import Any, TypeVar
 
 from resolvers.cache import CountedCache
 from resolvers.clients.base import BackendClient
+from resolvers.clients.stale import cached_or_stale, mark_stale
+from resolvers.errors import BackendError
 from resolvers.records import AlbumRecord, ArtistRecord, TrackRecord
 
 R = TypeVar("R")
@@ -20,11 +22,23 @@ async def fetch_cached(
     ids: Sequence[int],
     fetch: Callable[[list[int]], Awaitable[list[R | None]]],
 ) -> list[R | None]:
-    """Answer ``ids`` in order from ``cache``, fetching only the misses (in chunks)."""
+    """Answer ``ids`` in order from ``cache``, fetching only the misses (in chunks).
+
+    When the backend fails, the misses may still be answered from the cache's stale copy;
+    only if one of them has none does the error reach the caller.
+    """
     found, missing = cache.get_many(dict.fromkeys(ids))
     for start in range(0, len(missing), CHUNK):
         chunk = missing[start : start + CHUNK]
-        for key, record in zip(chunk, await fetch(chunk), strict=True):
+        try:
+            records = await fetch(chunk)
+        except BackendError as error:
+            stale = [cache.get_stale(key) for key in chunk]
+            if any(record is None for record in stale):
+                raise
+            mark_stale(error.service)
+            records = stale
+        for key, record in zip(chunk, records, strict=True):
             if record is not None:
                 cache.set(key, record)
                 found[key] = record
@@ -74,23 +88,23 @@ class CatalogClient:
 
     async def charts(self, *, genre: str | None = None, limit: int = 50) -> list[int]:
         """The most popular tracks, overall or in one genre (shared by every listener)."""
-        key = ("charts", genre, limit)
-        cached: list[int] | None = self._shared.get(key)
-        if cached is not None:
-            return cached
         params: dict[str, Any] = {"limit": limit}
         if genre:
             params["genre"] = genre
-        body = await self.backend.get("/charts", params)
-        ids = [int(t) for t in body["track_ids"]]
-        self._shared.set(key, ids)
+
+        async def fetch() -> list[int]:
+            body = await self.backend.get("/charts", params)
+            return [int(t) for t in body["track_ids"]]
+
+        ids: list[int] = await cached_or_stale(self._shared, ("charts", genre, limit), fetch)
         return ids
 
     async def genres(self) -> dict[int, str]:
         """Genre names by ID (the ranking core knows genres by ID only)."""
-        cached: dict[int, str] | None = self._shared.get(("genres",))
-        if cached is None:
+
+        async def fetch() -> dict[int, str]:
             body = await self.backend.get("/genres")
-            cached = {int(g["id"]): str(g["name"]) for g in body["genres"]}
-            self._shared.set(("genres",), cached)
-        return cached
+            return {int(g["id"]): str(g["name"]) for g in body["genres"]}
+
+        genres: dict[int, str] = await cached_or_stale(self._shared, ("genres",), fetch)
+        return genres

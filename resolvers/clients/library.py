@@ -55,8 +55,11 @@ class LibraryClient:
         items = tuple((int(i["track_id"]), int(i["liked_at"])) for i in body["items"])
         return Page(total=int(body["total"]), items=items)
 
-    async def playlists(self, user_id: int, *, offset: int, limit: int) -> Page:
-        body = await self.backend.get(
-            "/playlists", {"user_id": user_id, "offset": offset, "limit": limit}
-        )
+    async def playlists(
+        self, user_id: int, *, offset: int, limit: int, public_only: bool = False
+    ) -> Page:
+        params = {"user_id": user_id, "offset": offset, "limit": limit}
+        if public_only:
+            params["public"] = 1
+        body = await self.backend.get("/playlists", params)
         return Page(total=int(body["total"]), items=tuple(int(i) for i in body["playlist_ids"]))

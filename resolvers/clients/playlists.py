@@ -11,6 +11,7 @@ from typing import Any
 
 from resolvers.cache import CountedCache
 from resolvers.clients.base import BackendClient
+from resolvers.clients.stale import cached_or_stale
 from resolvers.records import Page, PlaylistEntry, PlaylistRecord
 
 
@@ -50,12 +51,12 @@ class PlaylistsClient:
         ]
 
     async def editorial(self) -> list[int]:
-        cached: list[int] | None = self._shared.get(("editorial",))
-        if cached is None:
+        async def fetch() -> list[int]:
             body = await self.backend.get("/editorial")
-            cached = [int(i) for i in body["playlist_ids"]]
-            self._shared.set(("editorial",), cached)
-        return cached
+            return [int(i) for i in body["playlist_ids"]]
+
+        ids: list[int] = await cached_or_stale(self._shared, ("editorial",), fetch)
+        return ids
 
     async def create(
         self, *, owner_id: int, name: str, description: str, public: bool

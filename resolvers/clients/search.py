@@ -6,6 +6,7 @@ from typing import Any
 
 from resolvers.cache import CountedCache
 from resolvers.clients.base import BackendClient
+from resolvers.clients.stale import cached_or_stale
 from resolvers.records import SearchHit, SearchHits
 
 
@@ -23,17 +24,17 @@ class SearchClient:
     async def search(self, query: str, *, limit: int = 50) -> SearchHits:
         # Normalised key: "Metallica " and "metallica" are the same search.
         key = ("search", " ".join(query.lower().split()), limit)
-        cached: SearchHits | None = self._shared.get(key)
-        if cached is not None:
-            return cached
-        body = await self.backend.get("/search", {"q": query, "limit": limit})
-        hits = SearchHits(
-            query=str(body.get("query", query)),
-            corrected=body.get("corrected"),
-            tracks=_hits(body.get("tracks", [])),
-            artists=_hits(body.get("artists", [])),
-            albums=_hits(body.get("albums", [])),
-            playlists=_hits(body.get("playlists", [])),
-        )
-        self._shared.set(key, hits)
+
+        async def fetch() -> SearchHits:
+            body = await self.backend.get("/search", {"q": query, "limit": limit})
+            return SearchHits(
+                query=str(body.get("query", query)),
+                corrected=body.get("corrected"),
+                tracks=_hits(body.get("tracks", [])),
+                artists=_hits(body.get("artists", [])),
+                albums=_hits(body.get("albums", [])),
+                playlists=_hits(body.get("playlists", [])),
+            )
+
+        hits: SearchHits = await cached_or_stale(self._shared, key, fetch)
         return hits

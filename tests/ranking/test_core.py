@@ -124,3 +124,23 @@ def test_core_is_immutable(core: RankingCore) -> None:
     with pytest.raises(AttributeError):
         core.version = "other"  # type: ignore[misc]
     assert not core.catalog.track_ids.flags.writeable
+
+
+def test_similar_tracks_honour_the_explicit_filter(core: RankingCore) -> None:
+    seed = genre_tracks(0)[1]
+    unfiltered = core.similar_tracks(seed, 20)
+    assert any(t % 5 == 0 for t in unfiltered)  # every fifth track is explicit in the fixture
+    filtered = core.similar_tracks(seed, 20, allow_explicit=False)
+    assert len(filtered) == 20 and not any(t % 5 == 0 for t in filtered)
+
+
+def test_experiments_can_serve_an_alternate_model(core: RankingCore) -> None:
+    assert {"ease", "pure_svd", "popularity"} <= set(core.model_names())
+    popular = [s.track_id for s in core.recommend({}, 40)]  # cold start is popularity
+    by_popularity = [s.track_id for s in core.recommend(ROCKER, 10, model="popularity")]
+    assert by_popularity == [t for t in popular if t not in ROCKER][:10]
+    assert core.recommend(ROCKER, 10, model="ease") == core.recommend(ROCKER, 10)
+    assert core.recommend(ROCKER, 10, model="unknown") == core.recommend(ROCKER, 10)
+    assert core.recommend(ROCKER, 10, model="pure_svd") != core.recommend(ROCKER, 10)
+    dw = core.discover_weekly(ROCKER, "u", 2026, 48, k=10, model="pure_svd")
+    assert len(dw) == 10 and not set(dw) & set(ROCKER)

@@ -86,9 +86,9 @@ def test_default_model_is_chosen_on_validation_not_test(tmp_path: Path) -> None:
     assert result["default"] in {"popularity", "by_id"}
 
 
-def test_recall_divides_by_min_k_and_test_size() -> None:
+def test_recall_divides_hits_by_the_test_size() -> None:
     ranked = np.array([5, 1, 7, 2])
-    assert recall_at(ranked, np.array([1, 2, 3]), 2) == pytest.approx(1 / 2)  # 1 hit / min(2,3)
+    assert recall_at(ranked, np.array([1, 2, 3]), 2) == pytest.approx(1 / 3)  # 1 hit of 3
     assert recall_at(ranked, np.array([1, 2, 3]), 4) == pytest.approx(2 / 3)
     # one hit at rank 2 of 2 relevant: (1/log2 3) / (1 + 1/log2 3) = 0.63093 / 1.63093
     assert ndcg_at(ranked, np.array([1, 9]), 4) == pytest.approx(0.38685, abs=1e-5)

@@ -1,0 +1,43 @@
+"""Operator endpoints, answered to loopback clients only.
+
+``POST /admin/reload-model`` swaps in the model version ``data/models/CURRENT`` names (after a
+``crossfade train``) without a restart; requests already running keep the core they started
+with, since each reads ``RankingHolder.core`` once. Anything not from 127.0.0.0/8 or ::1 gets
+403: the endpoint is for the machine's own operator, never for listeners, and sits behind the
+same CSRF rule as every other POST, so a web page cannot trigger it through a browser.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+log = logging.getLogger("crossfade.admin")
+
+
+def is_loopback(request: Request) -> bool:
+    host = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a unix socket or a test client's made-up name
+        return False
+
+
+async def reload_model(request: Request) -> JSONResponse:
+    if not is_loopback(request):
+        return JSONResponse(
+            {"error": {"code": "FORBIDDEN", "message": "loopback clients only"}}, status_code=403
+        )
+    ranking = request.app.state.services.ranking
+    try:
+        # Loading reads and validates a few hundred MB at most; keep the event loop serving.
+        version = await asyncio.to_thread(ranking.reload)
+    except FileNotFoundError as exc:  # ModelNotFoundError: keep serving the loaded model
+        log.warning("model reload failed: %s", exc)
+        return JSONResponse({"error": {"code": "NOT_FOUND", "message": str(exc)}}, status_code=409)
+    log.info("ranking model reloaded", extra={"fields": {"version": version}})
+    return JSONResponse({"version": version})

@@ -1,0 +1,37 @@
+"""CORS for browser clients: Starlette's middleware with the allow-list from settings.
+
+Credentials (cookies) are not allowed: the API authenticates with bearer tokens, which a
+script on an allowed origin sends explicitly. An origin not on the list gets no
+``Access-Control-Allow-Origin`` header, so its scripts cannot read any answer.
+"""
+
+from __future__ import annotations
+
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+
+from gateway.config import Settings
+
+ALLOWED_HEADERS = (
+    "authorization",
+    "content-type",
+    "apollo-require-preflight",
+    "x-apollo-operation-name",
+    "apollographql-client-name",
+    "apollographql-client-version",
+    "x-client-name",
+    "x-request-id",
+)
+EXPOSED_HEADERS = ("x-request-id", "retry-after")
+
+
+def cors_middleware(settings: Settings) -> Middleware:
+    return Middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=list(ALLOWED_HEADERS),
+        expose_headers=list(EXPOSED_HEADERS),
+        allow_credentials=False,
+        max_age=settings.cors_max_age_s,
+    )

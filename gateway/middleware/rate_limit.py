@@ -1,0 +1,134 @@
+"""Rate limits per listener and per client application, by request count and by query cost.
+
+Who: the listener the auth middleware found (the token's ``sub``), or the client's IP for
+guests; and the client application named by ``apollographql-client-name`` or
+``x-client-name`` (unnamed clients share one bucket). Every GraphQL request charges one unit to
+both request buckets here, before any GraphQL work; the cost extension later charges the
+operation's static cost to both cost buckets through the ticket this middleware leaves in the
+request state. Either refusal is HTTP 429 with ``Retry-After`` and a RATE_LIMITED error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.rate_limiter import Charge, Limit, RateLimiter, retry_after_header
+
+_CLIENT_NAME = re.compile(r"^[A-Za-z0-9._@/:+ -]{1,64}$")
+_UNNAMED = "unnamed"
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    listener_requests: Limit
+    client_requests: Limit
+    listener_cost: Limit
+    client_cost: Limit
+
+
+class RateLimitTicket:
+    """Lets the cost extension charge this request's cost to the same listener and client."""
+
+    def __init__(self, limiter: RateLimiter, limits: RateLimits, who: str, client: str) -> None:
+        self._limiter = limiter
+        self._limits = limits
+        self._who = who
+        self._client = client
+
+    async def charge_cost(self, cost: int) -> float:
+        if cost <= 0:
+            return 0.0
+        return await self._limiter.acquire(
+            [
+                Charge(f"cost:{self._who}", self._limits.listener_cost, cost),
+                Charge(f"cost:{self._client}", self._limits.client_cost, cost),
+            ]
+        )
+
+
+def client_name(headers: dict[bytes, bytes]) -> str:
+    raw = headers.get(b"apollographql-client-name") or headers.get(b"x-client-name")
+    if not raw:
+        return _UNNAMED
+    name = raw.decode("latin-1").strip()
+    # Free text from the client becomes a storage key: keep it short and plain.
+    return name if _CLIENT_NAME.match(name) else "invalid"
+
+
+def _who(scope: Scope) -> str:
+    viewer = scope.get("state", {}).get("viewer")
+    handle = getattr(viewer, "handle", None)
+    if handle:
+        return f"listener:{handle}"
+    client = scope.get("client")
+    return f"ip:{client[0] if client else 'unknown'}"
+
+
+def _refusal(wait_s: float, what: str) -> tuple[Message, Message]:
+    retry_after = retry_after_header(wait_s)
+    body = orjson.dumps(
+        {
+            "errors": [
+                {
+                    "message": f"Too many {what}: retry in {retry_after} s.",
+                    "extensions": {"code": "RATE_LIMITED", "retryAfter": int(retry_after)},
+                }
+            ]
+        }
+    )
+    start: Message = {
+        "type": "http.response.start",
+        "status": 429,
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"retry-after", retry_after.encode()),
+            (b"content-length", str(len(body)).encode()),
+        ],
+    }
+    return start, {"type": "http.response.body", "body": body}
+
+
+class RateLimitMiddleware:
+    def __init__(
+        self, app: ASGIApp, limiter: RateLimiter, limits: RateLimits, path: str = "/graphql"
+    ) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.limits = limits
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != self.path:
+            await self.app(scope, receive, send)
+            return
+        who = _who(scope)
+        client = f"client:{client_name(dict(scope['headers']))}"
+        wait = await self.limiter.acquire(
+            [
+                Charge(f"req:{who}", self.limits.listener_requests),
+                Charge(f"req:{client}", self.limits.client_requests),
+            ]
+        )
+        if wait > 0:
+            for message in _refusal(wait, "requests"):
+                await send(message)
+            return
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state["rate_limit"] = RateLimitTicket(self.limiter, self.limits, who, client)
+
+        async def send_429_if_cost_refused(message: Message) -> None:
+            retry_after = state.get("retry_after")
+            if message["type"] == "http.response.start" and retry_after is not None:
+                headers = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"
+                ]
+                headers.append((b"retry-after", str(retry_after).encode()))
+                message = {**message, "status": 429, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_429_if_cost_refused)

@@ -1,0 +1,133 @@
+"""Rate limiting with GCRA (the generic cell rate algorithm): one stored number per key.
+
+A key's state is its "theoretical arrival time" (TAT). A charge of ``n`` units at rate ``r``
+moves the TAT ``n / r`` seconds on; the charge is allowed while the TAT stays within
+``burst / r`` seconds of now. It is a token bucket without a refill timer, so it costs one
+read and one write per key, and the Redis version is one atomic script call.
+
+Several keys are charged together (the listener's and the client's buckets): all or none, so a
+refused request never eats into the bucket that did have room.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from cachetools import LRUCache
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+log = logging.getLogger("crossfade.rate_limit")
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """``rate`` units per second sustained, up to ``burst`` units at once."""
+
+    rate: float
+    burst: float
+
+    def increment(self, units: float) -> float:
+        return units / self.rate
+
+    @property
+    def tolerance(self) -> float:
+        return self.burst / self.rate
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    key: str
+    limit: Limit
+    units: float = 1.0
+
+
+class RateLimiter(Protocol):
+    async def acquire(self, charges: Sequence[Charge]) -> float:
+        """Charge every key or none; 0.0 when allowed, else seconds until it would be."""
+        ...
+
+
+class MemoryRateLimiter:
+    """One process's limits; the LRU bound keeps a flood of distinct keys from growing it
+    (an evicted key starts over with a full bucket, which errs towards letting through)."""
+
+    def __init__(self, max_keys: int) -> None:
+        self._tat: LRUCache[str, float] = LRUCache(maxsize=max_keys)
+
+    async def acquire(self, charges: Sequence[Charge]) -> float:
+        now = time.monotonic()
+        wait = 0.0
+        updated: list[tuple[str, float]] = []
+        for charge in charges:
+            tat = max(self._tat.get(charge.key, now), now)
+            new_tat = tat + charge.limit.increment(charge.units)
+            wait = max(wait, new_tat - now - charge.limit.tolerance)
+            updated.append((charge.key, new_tat))
+        if wait > 0:
+            return wait
+        for key, new_tat in updated:
+            self._tat[key] = new_tat
+        return 0.0
+
+
+# KEYS: the buckets; ARGV: per key, the increment and the tolerance in milliseconds.
+# Redis' own clock, so replicas with skewed clocks still agree; keys expire once drained.
+_GCRA_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local new = {}
+local wait = 0
+for i = 1, #KEYS do
+  local inc = tonumber(ARGV[2 * i - 1])
+  local tolerance = tonumber(ARGV[2 * i])
+  local tat = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if tat < now then tat = now end
+  local nt = tat + inc
+  local over = nt - now - tolerance
+  if over > wait then wait = over end
+  new[i] = nt
+end
+if wait > 0 then return string.format('%.3f', wait) end
+for i = 1, #KEYS do
+  redis.call('SET', KEYS[i], string.format('%.3f', new[i]),
+             'PX', math.ceil(new[i] - now) + 1)
+end
+return '0'
+"""
+
+
+class RedisRateLimiter:
+    """Limits shared by every replica pointing at the same Redis.
+
+    When Redis cannot be reached the request is let through (and logged): an outage of the
+    limiter's store should not become an outage of the API.
+    """
+
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self._prefix = prefix
+        self._script = redis.register_script(_GCRA_LUA)
+
+    async def acquire(self, charges: Sequence[Charge]) -> float:
+        keys = [f"{self._prefix}{c.key}" for c in charges]
+        args: list[float] = []
+        for c in charges:
+            args += [c.limit.increment(c.units) * 1000, c.limit.tolerance * 1000]
+        try:
+            reply = await self._script(keys=keys, args=args)
+        except Exception as exc:  # redis.RedisError, OSError, timeouts
+            log.warning("rate limiter unavailable, letting the request through: %s", exc)
+            return 0.0
+        text = reply.decode() if isinstance(reply, bytes) else str(reply)
+        return float(text) / 1000
+
+
+def retry_after_header(wait_s: float) -> str:
+    """``Retry-After`` in whole seconds, never 0 (a client would retry at once)."""
+    return str(max(1, math.ceil(wait_s)))
