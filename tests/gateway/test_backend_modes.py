@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,27 +14,9 @@ import pytest
 
 from tests.conftest import operation
 from tests.gateway.test_operations import gql
+from tests.processes import free_port, wait_healthy
 
 BACKENDS = ("catalog", "library", "playlists", "search")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], deadline: float) -> None:
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{url} exited with {proc.returncode}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=0.5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(url)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +26,7 @@ def backend_urls(data_dir: Path) -> Iterator[dict[str, str]]:
     urls: dict[str, str] = {}
     try:
         for name in BACKENDS:
-            port = _free_port()
+            port = free_port()
             procs.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "gateway.cli", "backend", name, "--port", str(port)],
@@ -57,7 +38,7 @@ def backend_urls(data_dir: Path) -> Iterator[dict[str, str]]:
             urls[name] = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         for proc, url in zip(procs, urls.values(), strict=True):
-            _wait_healthy(url, proc, deadline)
+            wait_healthy(url, proc, deadline)
         yield urls
     finally:
         for proc in procs:

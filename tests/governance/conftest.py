@@ -18,13 +18,7 @@ import httpx
 import pytest
 
 from tests.conftest import REPO
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
+from tests.processes import free_port, wait_healthy
 
 AppClient = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
@@ -114,19 +108,6 @@ def flush_redis(redis_url: str) -> str:
     with redis.Redis.from_url(redis_url) as r:
         r.flushdb()
     return redis_url
-
-
-def wait_healthy(url: str, proc: subprocess.Popen[bytes], deadline: float) -> None:
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{url} exited with {proc.returncode}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=0.5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(url)
 
 
 def start_gateways(
