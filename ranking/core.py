@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from ranking import artifact
 from ranking.dataset import Catalog
+from ranking.debias import debiased
 from ranking.ease import EASE
 from ranking.factors import ItemFactors
 from ranking.mixes import DailyMix, blend, cluster_count, kmeans
@@ -77,11 +78,18 @@ class RankingCore:
         a = art.arrays
         factors = ItemFactors(a["item_factors"], a["factor_scale"])
         scorer: Scorer
+        extra: dict[str, Scorer] = {}
         if "ease_weights" in a:
             hyper = art.metadata.get("hyperparameters", {})
-            scorer = EASE(
+            plain = EASE(
                 a["ease_weights"], hyper.get("transform", "log1p"), float(hyper.get("lambda", 0.0))
             )
+            beta = float(hyper.get("beta", 0.0))
+            scorer = plain
+            if beta > 0 and "ease_item_counts" in a:
+                # The β training chose on validation; plain EASE stays servable by name.
+                scorer = debiased(plain, a["ease_item_counts"], beta)
+                extra[plain.name] = plain
         else:
             scorer = factors
         emb = factors.embeddings()
@@ -95,6 +103,7 @@ class RankingCore:
             factors.name: factors,
             "popularity": Popularity(cold),
             scorer.name: scorer,
+            **extra,
         }
         return cls(art.version, art.metadata, art.catalog, scorer, emb, cold, pop, alternates)
 

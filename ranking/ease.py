@@ -27,6 +27,10 @@ class EASE:
     transform: Transform
     lam: float
     name: str = "ease"
+    # Popularity debiasing (ranking.debias): scores are multiplied by this per-item scale,
+    # count^-β; None is plain EASE.
+    column_scale: Vector | None = None
+    beta: float = 0.0
 
     def score(self, history: Vector) -> Vector:
         return self.score_items(*sparse_of(history))
@@ -35,7 +39,10 @@ class EASE:
         if len(indices) == 0:
             return np.zeros(self.weights.shape[1], dtype=np.float32)
         x = apply_transform(weights, self.transform)
-        return x @ self.weights[indices]
+        scores: Vector = x @ self.weights[indices]
+        if self.column_scale is not None:
+            np.multiply(scores, self.column_scale, out=scores)
+        return scores
 
 
 def _add_ridge(gram: Matrix, lam: float) -> Matrix:

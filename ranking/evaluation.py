@@ -3,8 +3,9 @@
 Protocol (see ``ranking.holdout``): random 20% of each user's items held out with
 ``default_rng(42)``; users with fewer than 5 items only train. Every item of the log is in the
 catalog, training items of the user are excluded from the ranking, and metrics are means
-over evaluated users. ``default`` names the model with the best NDCG@10 on a validation split
-carved from the training part, so choosing it never looks at the test items.
+over evaluated users. ``default`` names, on a validation split carved from the training part
+(so choosing it never looks at the test items), the model with the widest Coverage@10 among
+those within ``NDCG_FLOOR`` of the best validation NDCG@10.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ranking.dataset import Interactions
+from ranking.debias import NDCG_FLOOR
 from ranking.holdout import Holdout, split
 from ranking.metrics import ndcg_at, recall_at, top_k
 from ranking.scorer import Scorer
@@ -88,12 +90,16 @@ def _select_default(train: Interactions, models: Mapping[str, ModelFactory]) -> 
             0, max(len(hold.users) - 1, 0), min(MAX_SELECTION_USERS, len(hold.users))
         ).astype(int)
     )
-    best_name, best_ndcg = next(iter(models)), -1.0
-    for name, factory in models.items():
-        ndcg = _measure(factory(hold.train), hold, pick, train.n_items)["ndcg@10"]
-        if ndcg > best_ndcg:
-            best_name, best_ndcg = name, ndcg
-    return best_name
+    measured = {
+        name: _measure(factory(hold.train), hold, pick, train.n_items)
+        for name, factory in models.items()
+    }
+    # Rule (the one ranking.debias uses for β): the widest validation Coverage@10 among the
+    # models whose validation NDCG@10 is within NDCG_FLOOR of the best; ties keep the
+    # first-listed model, so a model equal to plain EASE never displaces it.
+    best_ndcg = max(m["ndcg@10"] for m in measured.values())
+    eligible = [n for n, m in measured.items() if m["ndcg@10"] >= NDCG_FLOOR * best_ndcg]
+    return max(eligible, key=lambda n: measured[n]["coverage@10"])
 
 
 def evaluate(
@@ -124,16 +130,18 @@ def evaluate(
 
 
 def standard_models() -> dict[str, ModelFactory]:
-    """The models ``crossfade eval`` compares: the baseline, PureSVD, tuned EASE, tuned ALS."""
+    """The models ``crossfade eval`` compares: the baseline, PureSVD, tuned EASE (plain and
+    popularity-debiased, sharing one tuning and fit), tuned ALS."""
     # Imported here so importing the evaluation module stays light.
     from ranking.als import fit_tuned_als
     from ranking.factors import fit_pure_svd
     from ranking.popularity import Popularity
-    from ranking.tuning import fit_tuned_ease
+    from ranking.tuning import fit_tuned_ease, fit_tuned_ease_debiased
 
     return {
         "popularity": lambda train: Popularity.fit(train),
         "pure_svd": lambda train: fit_pure_svd(train.to_dense()),
         "ease": fit_tuned_ease,
+        "ease_debiased": fit_tuned_ease_debiased,
         "als": fit_tuned_als,
     }

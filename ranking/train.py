@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 
 from ranking import artifact
 from ranking.dataset import load_catalog, load_interactions, read_build_key
+from ranking.debias import NDCG_FLOOR, item_counts
 from ranking.ease import fit_ease
 from ranking.factors import fit_pure_svd
 from ranking.popularity import Popularity
@@ -22,6 +23,11 @@ from ranking.tuning import tune_ease
 # factor model instead.
 MAX_EASE_ITEMS = 20_000
 EMBEDDING_RANK = 64
+
+
+# Bump when training writes something new (e.g. β and item counts): `train --if-stale`
+# then retrains artifacts made by older code.
+TRAINER_VERSION = "2"
 
 
 def _version(build_key: str | None, models_dir: Path) -> str:
@@ -55,12 +61,21 @@ def train(db_path: Path, models_dir: Path, *, progress: bool = True) -> Path:
         tuning = tune_ease(plays, progress=progress)
         model = fit_ease(dense, tuning.transform, tuning.lam)
         arrays["ease_weights"] = model.weights
-        name = model.name
+        # Serving divides scores by count^β (ranking.debias); the counts are stored so the
+        # core applies exactly the β chosen here, and β = 0 serves plain EASE.
+        beta = tuning.beta.beta if tuning.beta is not None else 0.0
+        arrays["ease_item_counts"] = item_counts(plays)
+        name = "ease_debiased" if beta > 0 else model.name
         hyper |= {
             "transform": tuning.transform,
             "lambda": tuning.lam,
             "validation_ndcg@10": tuning.ndcg,
             "trials": tuning.trials,
+            "beta": beta,
+            "beta_rule": (
+                f"max validation coverage@10 s.t. validation ndcg@10 >= {NDCG_FLOOR} x beta=0"
+            ),
+            "beta_trials": tuning.beta.trials if tuning.beta is not None else [],
         }
     else:
         name = factors.name
@@ -75,6 +90,7 @@ def train(db_path: Path, models_dir: Path, *, progress: bool = True) -> Path:
         "hyperparameters": hyper,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "build_key": build_key,
+        "trainer_version": TRAINER_VERSION,
         "counts": {
             "users": plays.n_users,
             "items": plays.n_items,
@@ -97,6 +113,8 @@ def is_stale(db_path: Path, models_dir: Path) -> bool:
         meta = json.loads((Path(models_dir) / version / artifact.METADATA).read_text("utf-8"))
     except (artifact.ModelNotFoundError, OSError, ValueError):
         return True
+    if meta.get("trainer_version") != TRAINER_VERSION:
+        return True  # trained by older code: its artifact may lack what serving now uses
     return bool(meta.get("build_key") != read_build_key(db_path))
 
 

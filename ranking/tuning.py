@@ -13,6 +13,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ranking.dataset import Interactions
+from ranking.debias import BetaChoice, choose_beta, debiased, item_counts
 from ranking.ease import EASE, ease_predictor, fit_ease
 from ranking.holdout import split
 from ranking.metrics import ndcg_at, top_k
@@ -31,16 +32,20 @@ class Tuning:
     lam: float
     ndcg: float
     trials: list[dict[str, float | str]] = field(default_factory=list)
+    # Popularity debiasing chosen on the same validation split (ranking.debias.choose_beta).
+    beta: BetaChoice | None = None
 
 
-def _validation_ndcg(
+def _validation_scores(
     predict: Callable[[np.ndarray], np.ndarray],
     history: np.ndarray,
     test: list[np.ndarray],
-) -> float:
+) -> tuple[float, np.ndarray]:
+    """Validation NDCG@10 and the scores (history masked), kept for the β search."""
     scores = predict(history)
     scores[history > 0] = -np.inf
-    return float(np.mean([ndcg_at(top_k(s, 10), t, 10) for s, t in zip(scores, test, strict=True)]))
+    ndcg = float(np.mean([ndcg_at(top_k(s, 10), t, 10) for s, t in zip(scores, test, strict=True)]))
+    return ndcg, scores
 
 
 def _gram(x: np.ndarray) -> np.ndarray | None:
@@ -69,9 +74,14 @@ def tune_ease(train: Interactions, *, max_users: int = 1000, progress: bool = Fa
         total=len(TRANSFORMS) + len(LAMBDA_FACTORS) + 1, desc="tune ease", disable=not progress
     )
 
+    best_scores: list[tuple[float, np.ndarray]] = []
+
     def trial(transform: Transform, x: np.ndarray, lam: float, gram: np.ndarray | None) -> float:
-        ndcg = _validation_ndcg(ease_predictor(x, lam, gram), x[rows], tests)
+        ndcg, scores = _validation_scores(ease_predictor(x, lam, gram), x[rows], tests)
         trials.append({"transform": transform, "lambda": lam, "ndcg@10": ndcg})
+        # Only the best trial's scores are kept (users x items float32), for the β search.
+        if not best_scores or ndcg > best_scores[0][0]:
+            best_scores[:] = [(ndcg, scores)]
         bar.update()
         return ndcg
 
@@ -97,10 +107,34 @@ def tune_ease(train: Interactions, *, max_users: int = 1000, progress: bool = Fa
             best, (trial(transform, xs[transform], lam_try, grams[transform]), transform, lam_try)
         )
     bar.close()
-    return Tuning(best[1], best[2], best[0], trials)
+    # β on the same validation split, scoring the best trial's already computed scores.
+    beta = choose_beta(best_scores[0][1], tests, item_counts(hold.train))
+    return Tuning(best[1], best[2], best[0], trials, beta)
+
+
+# ``evaluate`` asks for "ease" then "ease_debiased" on the same training part; one cached
+# tuning and fit serves both (the entry holds ``train`` itself, so its id cannot be reused).
+_last_fit: list[tuple[Interactions, Tuning, EASE]] = []
+
+
+def _tuned_fit(train: Interactions, progress: bool) -> tuple[Tuning, EASE]:
+    if _last_fit and _last_fit[0][0] is train:
+        return _last_fit[0][1], _last_fit[0][2]
+    _last_fit.clear()
+    chosen = tune_ease(train, progress=progress)
+    model = fit_ease(train.to_dense(), chosen.transform, chosen.lam)
+    _last_fit.append((train, chosen, model))
+    return chosen, model
 
 
 def fit_tuned_ease(train: Interactions, *, progress: bool = False) -> EASE:
     """An EASE factory for ``evaluate``: tune on validation, refit on all training data."""
-    chosen = tune_ease(train, progress=progress)
-    return fit_ease(train.to_dense(), chosen.transform, chosen.lam)
+    return _tuned_fit(train, progress)[1]
+
+
+def fit_tuned_ease_debiased(train: Interactions, *, progress: bool = False) -> EASE:
+    """Tuned EASE with the popularity debiasing β chosen on the same validation split."""
+    chosen, model = _tuned_fit(train, progress)
+    _last_fit.clear()  # the pair is done; do not keep an items² matrix alive past it
+    beta = chosen.beta.beta if chosen.beta is not None else 0.0
+    return debiased(model, item_counts(train), beta)

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 Surface = Literal["recommendations", "search"]
 SURFACES: tuple[Surface, ...] = ("recommendations", "search")
 # The scorers a served artifact carries (ranking.core.RankingCore.alternates) plus "default".
-MODELS = ("default", "ease", "pure_svd", "popularity")
+MODELS = ("default", "ease", "ease_debiased", "pure_svd", "popularity")
 EXTENSION_KEY = "experiments"
 
 log = logging.getLogger("crossfade.experiments")

@@ -63,7 +63,7 @@ def test_eval_json_follows_the_protocol(
     assert main(["eval", "--interactions", str(log), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert set(report) == {"default", "models"}
-    assert {"popularity", "ease", "als", "pure_svd"} <= set(report["models"])
+    assert {"popularity", "ease", "ease_debiased", "als", "pure_svd"} <= set(report["models"])
     assert report["default"] in report["models"]
     for metrics in report["models"].values():
         assert set(metrics) == KEYS
@@ -126,6 +126,7 @@ def test_eval_compares_the_model_variants_of_an_experiment(
     assert main(["eval", "--interactions", log, "--json", "--experiment", "home-model"]) == 0
     models = json.loads(capsys.readouterr().out)["models"]
     assert models["variant:pop"] == models["popularity"]
-    assert models["variant:control"] == models["ease"]  # the served default
+    # the served default: tuned EASE with the validation-chosen popularity β
+    assert models["variant:control"] == models["ease_debiased"]
     assert main(["eval", "--interactions", log, "--experiment", "nope"]) == 2
     assert "no experiment named 'nope'" in capsys.readouterr().err

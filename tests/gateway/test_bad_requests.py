@@ -25,7 +25,7 @@ import pytest
 
 from resolvers.global_id import to_global_id
 from tests.conftest import bearer, operation
-from tests.gateway.test_backend_modes import _free_port, _wait_healthy
+from tests.processes import free_port, wait_healthy
 
 pytestmark = pytest.mark.anyio
 
@@ -403,7 +403,7 @@ def test_the_token_limit_message_is_the_one_the_view_recognises() -> None:
 @pytest.fixture(scope="module")
 def gateway_url(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The gateway as ``crossfade serve`` runs it: a uvicorn process on loopback."""
-    port = _free_port()
+    port = free_port()
     log_path = tmp_path_factory.mktemp("gateway") / "stderr.log"
     env = {**os.environ, "CROSSFADE_DATA_DIR": str(data_dir)}
     for name in ("CATALOG", "LIBRARY", "PLAYLISTS", "SEARCH"):
@@ -417,7 +417,7 @@ def gateway_url(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, proc, deadline=time.monotonic() + 60)
+        wait_healthy(url, proc, deadline=time.monotonic() + 60)
         yield url
     finally:
         proc.terminate()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import time
 from pathlib import Path
@@ -62,6 +63,21 @@ def test_a_new_data_build_makes_the_model_stale(trained: tuple[Path, Path], tmp_
         conn.execute("UPDATE meta SET value = 'test-build-2' WHERE key = 'build_key'")
     assert is_stale(copy, models)
     assert is_stale(db, tmp_path / "no-models")
+
+
+def test_a_model_from_older_training_code_is_stale(
+    trained: tuple[Path, Path], tmp_path: Path
+) -> None:
+    db, models = trained
+    copy = tmp_path / "models"
+    shutil.copytree(models, copy)
+    version = (copy / "CURRENT").read_text().strip()
+    meta_path = copy / version / "metadata.json"
+    meta = json.loads(meta_path.read_text())
+    meta["trainer_version"] = "1"
+    meta_path.write_text(json.dumps(meta))
+    assert not is_stale(db, models)
+    assert is_stale(db, copy)
 
 
 def test_loading_without_a_model_is_a_clear_error(tmp_path: Path) -> None:
