@@ -19,14 +19,13 @@ from starlette.routing import Route
 from backends.deadline import DeadlineMiddleware
 from backends.faults import FaultInjectionMiddleware, Faults
 from backends.http import JSONResponse, exception_handlers
+from backends.names import BACKENDS
 from backends.services.catalog import CatalogService
 from backends.services.library import LibraryService
 from backends.services.playlists import PlaylistsService
 from backends.services.pool import ConnectionPool
 from backends.services.search import SearchService
 from backends.settings import BackendSettings
-
-SERVICES = ("catalog", "library", "playlists", "search")
 
 
 class Service(Protocol):
@@ -52,12 +51,10 @@ def create_app(
     ``faults`` defaults to the settings' (``BackendSettings.faults(name)``).
     """
     if name not in _FACTORIES:
-        raise ValueError(f"unknown backend {name!r}; expected one of {', '.join(SERVICES)}")
+        raise ValueError(f"unknown backend {name!r}; expected one of {', '.join(BACKENDS)}")
     settings = settings or BackendSettings()
     if not settings.db_path.exists():
-        raise FileNotFoundError(
-            f"no store at {settings.db_path}; run `crossfade data build` first"
-        )
+        raise FileNotFoundError(f"no store at {settings.db_path}; run `crossfade data build` first")
     pool = ConnectionPool(settings.db_path, writable=name in _WRITERS)
     service = _FACTORIES[name](pool, settings)
 

@@ -16,7 +16,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from gateway.auth import Authenticator
+from gateway.authenticator import Authenticator
 from gateway.config import Settings
 from gateway.middleware.csrf import needs_no_preflight
 from tests.security.jwks_server import serve_jwks

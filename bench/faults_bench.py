@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from gateway.app import create_app  # noqa: E402
-from gateway.auth import issue_token  # noqa: E402
+from gateway.authenticator import issue_token  # noqa: E402
 from gateway.config import Settings  # noqa: E402
 from tests.resilience.processes import BackendProcess  # noqa: E402
 

@@ -34,7 +34,7 @@ from typing import Any
 import httpx
 
 from gateway.app import create_app
-from gateway.auth import issue_token
+from gateway.authenticator import issue_token
 from gateway.config import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -139,7 +139,7 @@ async def run(rounds: int, redis_url: str | None) -> None:
 def cost_analysis_time() -> None:
     from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
 
-    from gateway.cost import operation_cost
+    from gateway.governance.query_cost import operation_cost
     from gateway.graphql_schema import build_schema
 
     schema = build_schema()._schema

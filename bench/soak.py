@@ -33,7 +33,7 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from gateway.auth import issue_token  # noqa: E402
+from gateway.authenticator import issue_token  # noqa: E402
 from gateway.config import Settings  # noqa: E402
 from resolvers.global_id import to_global_id  # noqa: E402
 

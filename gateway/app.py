@@ -13,44 +13,23 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from gateway.admin import reload_model
-from gateway.auth import Authenticator, issue_token
-from gateway.backends import build_http_clients, call_policies
+from gateway.authenticator import Authenticator, issue_token
 from gateway.config import Settings
 from gateway.governance import build_governance
 from gateway.graphql_schema import build_schema
 from gateway.health import healthz, readyz
 from gateway.metrics import metrics_endpoint
-from gateway.middleware.auth import AuthMiddleware
+from gateway.middleware.authentication import AuthMiddleware
 from gateway.middleware.body_limit import BodyLimitMiddleware
 from gateway.middleware.cors import cors_middleware
 from gateway.middleware.csrf import CsrfMiddleware
 from gateway.middleware.request_id import RequestIdMiddleware
+from gateway.services import build_services
+from gateway.upstreams import build_http_clients
 from gateway.view import GraphQLView
-from resolvers.clients import CacheConfig, build_clients
-from resolvers.context import RankingHolder, Services
 from resolvers.global_id import to_global_id
 
 log = logging.getLogger("crossfade.app")
-
-
-def build_services(settings: Settings, http: dict[str, object]) -> Services:
-    config = CacheConfig(
-        entity_size=settings.entity_cache_size,
-        entity_ttl=settings.entity_cache_ttl_s,
-        shared_size=settings.shared_cache_size,
-        shared_ttl=settings.shared_cache_ttl_s,
-        viewer_size=settings.viewer_cache_size,
-        viewer_ttl=settings.viewer_cache_ttl_s,
-        stale_size=settings.stale_cache_size,
-        stale_ttl=settings.stale_cache_ttl_s,
-    )
-    return Services(
-        clients=build_clients(http, config, call_policies(settings)),  # type: ignore[arg-type]
-        ranking=RankingHolder(settings.models_dir),
-        limits=settings.limits,
-        search_weights=settings.search_weights,
-        experiments=settings.experiment_plan,
-    )
 
 
 def _graphiql_examples(settings: Settings) -> dict[str, object]:
@@ -69,7 +48,7 @@ def _graphiql_examples(settings: Settings) -> dict[str, object]:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     http = build_http_clients(settings)
-    services = build_services(settings, dict(http))
+    services = build_services(settings, http)
     governance = build_governance(settings)
     ide_page: Callable[[], Response] | None = None
     routes: list[BaseRoute] = []

@@ -8,6 +8,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from backends.names import BACKENDS
+
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
@@ -84,7 +86,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _token(args: argparse.Namespace) -> int:
-    from gateway.auth import InvalidToken, issue_token
+    from gateway.authenticator import InvalidToken, issue_token
     from gateway.config import Settings
 
     try:
@@ -105,11 +107,13 @@ def _assets(args: argparse.Namespace) -> int:
 def _persist(args: argparse.Namespace) -> int:
     import orjson
 
+    from gateway.config import OPERATIONS_DIR
+    from gateway.governance.manifest import ManifestError, build_manifest
     from gateway.graphql_schema import build_schema
-    from gateway.manifest import ManifestError, build_manifest
 
+    files = args.files or sorted(OPERATIONS_DIR.glob("*.graphql"))
     try:
-        manifest = build_manifest(args.files, build_schema()._schema)
+        manifest = build_manifest(files, build_schema()._schema)
     except ManifestError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -137,8 +141,9 @@ def _eval(args: argparse.Namespace) -> int:
         variants = None
         if args.experiment:
             from gateway.config import Settings
+            from ranking.experiments import parse_plan
 
-            variants = Settings().experiment_plan.model_variants(args.experiment)
+            variants = parse_plan(Settings().experiments).model_variants(args.experiment)
         report, table = run_eval(args.interactions, variants=variants, progress=not args.json)
     except (EvalError, LookupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -170,7 +175,7 @@ def parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=_serve)
 
     backend = sub.add_parser("backend", help="serve one reference backend on its own")
-    backend.add_argument("name", choices=["catalog", "library", "playlists", "search"])
+    backend.add_argument("name", choices=BACKENDS)
     backend.add_argument("--host", default="127.0.0.1")
     backend.add_argument("--port", type=int, required=True)
     backend.add_argument(
@@ -229,7 +234,12 @@ def parser() -> argparse.ArgumentParser:
         "persist", help="build a trusted-documents manifest from .graphql files"
     )
     persist.add_argument("out", type=Path, help="the manifest to write, e.g. manifest.json")
-    persist.add_argument("files", type=Path, nargs="+", help=".graphql files (one entry each op)")
+    persist.add_argument(
+        "files",
+        type=Path,
+        nargs="*",
+        help=".graphql files, one entry per operation (default: schema/operations/*.graphql)",
+    )
     persist.set_defaults(func=_persist)
     return p
 

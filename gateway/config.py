@@ -6,26 +6,19 @@ it without a release; a bad value fails start-up with pydantic's message naming 
 
 from __future__ import annotations
 
-from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from resolvers.experiments import ExperimentPlan, parse_plan
-from resolvers.limits import Limits
-from resolvers.search import SearchWeights
+from backends.names import BACKENDS
+from ranking.experiments import parse_plan
 
 DEV_SECRET = "crossfade-development-secret-change-me-in-production"
-_REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def _default_operations_dir() -> Path | None:
-    # The stakeholders' operations live beside the work tree (../shared/operations); an
-    # installed gateway without them simply shows no examples in GraphiQL.
-    candidate = _REPO_ROOT.parent / "shared" / "operations"
-    return candidate if candidate.is_dir() else None
+# The stakeholders' operations, kept verbatim next to the SDL they are written against (the
+# contract); packaged with `schema`, so an installed gateway has them too.
+OPERATIONS_DIR = Path(__file__).resolve().parent.parent / "schema" / "operations"
 
 
 class Settings(BaseSettings):
@@ -79,6 +72,13 @@ class Settings(BaseSettings):
 
     # GraphQL limits.
     max_page_size: int = Field(default=100, ge=1, le=1000)
+    max_nodes: int = Field(default=100, ge=1, le=1000)  # IDs per `nodes(ids:)` call
+    max_search_query_length: int = Field(default=200, ge=1)  # characters
+    max_playlist_name: int = Field(default=100, ge=1)  # characters
+    max_playlist_description: int = Field(default=300, ge=0)  # characters
+    max_tracks_per_edit: int = Field(default=100, ge=1)
+    # Parsed, validated and costed documents kept per process (LRU, by document text).
+    document_cache_size: int = Field(default=1024, ge=1)
     max_query_depth: int = Field(default=12, ge=2)
     max_aliases: int = Field(default=30, ge=1)
     max_tokens: int = Field(default=2000, ge=50)
@@ -89,9 +89,9 @@ class Settings(BaseSettings):
     body_drain_bytes: int = Field(default=4 * 1024 * 1024, ge=0)
     introspection: bool | None = None  # None: on in development, off in production
     graphiql: bool | None = None
-    operations_dir: Path | None = Field(default_factory=_default_operations_dir)
+    operations_dir: Path | None = OPERATIONS_DIR  # GraphiQL's preloaded tabs
 
-    # Governance (gateway/persisted.py, gateway/cost.py, gateway/middleware/rate_limit.py).
+    # Governance (gateway/governance/: persisted documents, query cost, rate limits).
     # Shared state (APQ documents, rate-limit buckets) lives in Redis when this is set, so
     # every replica sees the same; unset: in process.
     redis_url: str | None = None
@@ -106,7 +106,7 @@ class Settings(BaseSettings):
     get_cache_max_age_s: int = Field(default=60, ge=0)
     # Persisted-only mode: an apollo-persisted-query-manifest JSON; ad-hoc queries refused.
     trusted_documents: Path | None = None
-    # Static query cost (stakeholder operations cost 11 to ~3,400; see gateway/cost.py).
+    # Static query cost (stakeholder operations cost 11 to ~3,400; governance/query_cost.py).
     query_cost: bool = True
     max_query_cost: int = Field(default=10_000, ge=1)
     # Rate limits (GCRA): sustained units per second and burst, per listener (guests: per
@@ -154,7 +154,7 @@ class Settings(BaseSettings):
             raise ValueError(f"CROSSFADE_JWKS_ALGORITHMS must be among {sorted(allowed)}")
         return value
 
-    # Ranking experiments (JSON list, see resolvers/experiments.py); [] runs none.
+    # Ranking experiments (JSON list, see ranking/experiments.py); [] runs none.
     experiments: list[dict[str, Any]] = Field(default_factory=list)
 
     @field_validator("experiments")
@@ -207,7 +207,7 @@ class Settings(BaseSettings):
     @field_validator("backend_timeouts")
     @classmethod
     def _known_backends(cls, value: dict[str, float]) -> dict[str, float]:
-        known = {"catalog", "library", "playlists", "search"}
+        known = set(BACKENDS)
         if not set(value) <= known or any(t <= 0 for t in value.values()):
             raise ValueError(
                 f"CROSSFADE_BACKEND_TIMEOUTS maps backends among {sorted(known)} to seconds > 0"
@@ -220,19 +220,3 @@ class Settings(BaseSettings):
     def backend_url(self, name: str) -> str | None:
         url: str | None = getattr(self, f"{name}_url")
         return url
-
-    @cached_property
-    def limits(self) -> Limits:
-        return Limits(max_page_size=self.max_page_size)
-
-    @cached_property
-    def experiment_plan(self) -> ExperimentPlan:
-        return parse_plan(self.experiments)
-
-    @cached_property
-    def search_weights(self) -> SearchWeights:
-        return SearchWeights(
-            relevance=self.search_weight_relevance,
-            affinity=self.search_weight_affinity,
-            popularity=self.search_weight_popularity,
-        )

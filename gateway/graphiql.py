@@ -30,14 +30,14 @@ from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, R
 from starlette.routing import BaseRoute, Route
 
 from gateway.assets import VENDOR_DIR, VENDORED_FILES, assets_present
+from gateway.config import OPERATIONS_DIR
 
 STATIC_PREFIX = "/graphiql/static"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 BOOT_SCRIPT = "crossfade-graphiql.js"
 
-# `../shared/operations` next to the repository, where the client teams keep their queries.
-# Only meaningful in a source checkout; an installed package finds nothing and shows no tabs.
-DEFAULT_OPERATIONS_DIR = Path(__file__).resolve().parents[2] / "shared" / "operations"
+# The stakeholders' operations, kept verbatim in the repository next to the SDL.
+DEFAULT_OPERATIONS_DIR = OPERATIONS_DIR
 
 # Versioned URLs (?v=) make a year-long immutable cache safe.
 IMMUTABLE = "public, max-age=31536000, immutable"

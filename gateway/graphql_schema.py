@@ -19,9 +19,9 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext
 
 from gateway.config import Settings
-from gateway.extensions.cost import CostKey, QueryCostLimiter
+from gateway.governance.cost_limiter import CostKey, QueryCostLimiter
+from gateway.governance.query_limits import too_complex
 from gateway.metrics import OperationMetrics
-from gateway.query_limits import too_complex
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.types.album import Album
@@ -59,13 +59,13 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     extensions: list[Any] = [
         OperationMetrics,
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: ParserCache(maxsize=1024),
+        lambda: ParserCache(maxsize=settings.document_cache_size),
         lambda: AddValidationRules(rules),
-        lambda: ValidationCache(maxsize=1024),
+        lambda: ValidationCache(maxsize=settings.document_cache_size),
     ]
     if settings.query_cost:
         # After parsing and validation: the cost needs a valid document and the variables.
-        costs: LRUCache[CostKey, int] = LRUCache(maxsize=1024)
+        costs: LRUCache[CostKey, int] = LRUCache(maxsize=settings.document_cache_size)
         extensions.append(
             lambda: QueryCostLimiter(
                 max_cost=settings.max_query_cost,

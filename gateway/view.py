@@ -28,11 +28,11 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from gateway.governance.persisted import PersistedOperations, PersistedQueryError
 from gateway.metrics import OPERATION_ERRORS
-from gateway.persisted import PersistedOperations, PersistedQueryError
+from resolvers.clients.errors import CLIENT_CODES, CrossfadeError, ErrorCode
 from resolvers.clients.scope import call_scope, current_scope
 from resolvers.context import Context, Services
-from resolvers.errors import CLIENT_CODES, CrossfadeError, ErrorCode
 
 log = logging.getLogger("crossfade.graphql")
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from resolvers.errors import Forbidden, NotFound, Unauthenticated
+from resolvers.clients.errors import Forbidden, NotFound, Unauthenticated
 
 if TYPE_CHECKING:
-    from resolvers.context import Viewer
+    from resolvers.clients.viewer import Viewer
     from resolvers.views import PlaylistView
 
 # One message for "missing" and "private and not yours", so the two cannot be told apart.

@@ -7,26 +7,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ranking.experiments import ExperimentPlan
 from resolvers import access
 from resolvers.clients import Clients
-from resolvers.experiments import ExperimentPlan
+from resolvers.clients.viewer import Viewer
 from resolvers.limits import Limits
 from resolvers.loaders import Loaders, build_loaders
-from resolvers.search import SearchWeights
+from resolvers.search_weights import SearchWeights
 
 if TYPE_CHECKING:
     from ranking.core import RankingCore
-
-
-@dataclass(frozen=True, slots=True)
-class Viewer:
-    """The signed-in listener."""
-
-    user_id: int
-
-    @property
-    def handle(self) -> str:
-        return f"user-{self.user_id}"
 
 
 class RankingHolder:

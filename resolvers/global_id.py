@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from resolvers.errors import BadUserInput
+from resolvers.clients.errors import BadUserInput
 
 NODE_TYPES = ("Track", "Artist", "Album", "Playlist", "User")
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from resolvers.records import UserRecord
+from resolvers.clients.records import UserRecord
 
 if TYPE_CHECKING:
-    from resolvers.context import Context, Viewer
+    from resolvers.clients.viewer import Viewer
+    from resolvers.context import Context
 
 
 async def play_counts(ctx: Context, viewer: Viewer) -> dict[int, float]:

@@ -15,17 +15,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from resolvers.errors import BackendError
+from resolvers.clients.errors import BackendError
+from resolvers.clients.records import ArtistRecord, Play, UserRecord
 from resolvers.experiments import expose
 from resolvers.history import play_counts, profile
 from resolvers.hydrate import album_views, present_track_views
 from resolvers.mixes import daily_mixes, discover_weekly
 from resolvers.playlists import playlist_views
-from resolvers.records import ArtistRecord, Play, UserRecord
 from resolvers.views import AlbumView, HomeItemView, PlaylistView, TrackView
 
 if TYPE_CHECKING:
-    from resolvers.context import Context, Viewer
+    from resolvers.clients.viewer import Viewer
+    from resolvers.context import Context
 
 T = TypeVar("T")
 
@@ -190,9 +191,7 @@ async def _personal(
     recent_ids = list(dict.fromkeys(p.track_id for p in recent))
     seed = _seed_track(recent, history)
     because = (
-        core.similar_tracks(
-            seed, SHELF_SIZE, exclude=set(history), allow_explicit=allow_explicit
-        )
+        core.similar_tracks(seed, SHELF_SIZE, exclude=set(history), allow_explicit=allow_explicit)
         if seed
         else []
     )

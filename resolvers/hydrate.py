@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+from resolvers.clients.records import AlbumRecord, ArtistRecord, TrackRecord
 from resolvers.loaders import Loaders
-from resolvers.records import AlbumRecord, ArtistRecord, TrackRecord
 from resolvers.views import AlbumView, TrackView
 
 

@@ -1,4 +1,8 @@
-"""Limits that resolvers enforce on arguments (the query-level ones live in the schema)."""
+"""Limits that resolvers enforce on arguments (the query-level ones live in the schema).
+
+Built from the gateway's settings at start-up (``gateway/services.py``); no defaults here, so
+``Settings`` stays the one place a limit's value lives.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,9 @@ from dataclasses import dataclass
 class Limits:
     """Hard caps that protect the backends from one oversized request."""
 
-    max_page_size: int = 100
-    max_ids_per_call: int = 100
-    max_query_length: int = 200
+    max_page_size: int
+    max_query_length: int
+    max_nodes: int
+    max_playlist_name: int
+    max_playlist_description: int
+    max_tracks_per_edit: int

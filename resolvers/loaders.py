@@ -15,7 +15,7 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 
 from resolvers.clients import Clients
-from resolvers.records import (
+from resolvers.clients.records import (
     AlbumRecord,
     ArtistRecord,
     Page,

@@ -18,7 +18,8 @@ from resolvers.history import history_fingerprint, play_counts, profile
 from resolvers.views import PlaylistView
 
 if TYPE_CHECKING:
-    from resolvers.context import Context, Viewer
+    from resolvers.clients.viewer import Viewer
+    from resolvers.context import Context
 
 DISCOVER_WEEKLY = "discover-weekly"
 DAILY_MIX = "daily-mix-"

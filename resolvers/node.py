@@ -5,18 +5,17 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from resolvers.errors import BadUserInput
+from resolvers.clients.errors import BadUserInput
+from resolvers.clients.records import ArtistRecord, UserRecord
 from resolvers.global_id import from_global_id
 from resolvers.hydrate import album_views, track_views
 from resolvers.playlists import playlist_by_key
-from resolvers.records import ArtistRecord, UserRecord
 from resolvers.views import AlbumView, PlaylistView, TrackView
 
 if TYPE_CHECKING:
     from resolvers.context import Context
 
 NodeView = TrackView | ArtistRecord | AlbumView | PlaylistView | UserRecord
-MAX_NODES = 100
 
 
 def _int(key: str) -> int | None:
@@ -43,6 +42,7 @@ async def node(ctx: Context, global_id: str) -> NodeView | None:
 
 
 async def nodes(ctx: Context, global_ids: list[str]) -> list[NodeView | None]:
-    if len(global_ids) > MAX_NODES:
-        raise BadUserInput(f"At most {MAX_NODES} IDs per call.")
+    most = ctx.services.limits.max_nodes
+    if len(global_ids) > most:
+        raise BadUserInput(f"At most {most} IDs per call.")
     return list(await asyncio.gather(*(node(ctx, g) for g in global_ids)))

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from resolvers.errors import BadUserInput
+from resolvers.clients.errors import BadUserInput
 
 T = TypeVar("T")
 

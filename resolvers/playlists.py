@@ -8,18 +8,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from resolvers.access import can_read_playlist, require_playlist_owner, require_viewer
-from resolvers.errors import BadUserInput
+from resolvers.clients.errors import BadUserInput
 from resolvers.hydrate import track_views
 from resolvers.loaders import forget
 from resolvers.pagination import Slice, Window
 from resolvers.views import PlaylistView, TrackView
 
 if TYPE_CHECKING:
-    from resolvers.context import Context, Viewer
-
-MAX_NAME = 100
-MAX_DESCRIPTION = 300
-MAX_TRACKS_PER_EDIT = 100
+    from resolvers.clients.viewer import Viewer
+    from resolvers.context import Context
+    from resolvers.limits import Limits
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,30 +65,32 @@ async def playlist_items(ctx: Context, view: PlaylistView, w: Window) -> Slice[P
     return Slice(items=items, offset=w.offset, total=page.total)
 
 
-def _check_text(name: str, description: str | None) -> tuple[str, str]:
+def _check_text(limits: Limits, name: str, description: str | None) -> tuple[str, str]:
     name = name.strip()
     if not name:
         raise BadUserInput("`name` must not be empty.")
-    if len(name) > MAX_NAME:
-        raise BadUserInput(f"`name` must be at most {MAX_NAME} characters.")
+    if len(name) > limits.max_playlist_name:
+        raise BadUserInput(f"`name` must be at most {limits.max_playlist_name} characters.")
     description = (description or "").strip()
-    if len(description) > MAX_DESCRIPTION:
-        raise BadUserInput(f"`description` must be at most {MAX_DESCRIPTION} characters.")
+    if len(description) > limits.max_playlist_description:
+        raise BadUserInput(
+            f"`description` must be at most {limits.max_playlist_description} characters."
+        )
     return name, description
 
 
-def _check_tracks(track_ids: Sequence[int]) -> None:
+def _check_tracks(limits: Limits, track_ids: Sequence[int]) -> None:
     if not track_ids:
         raise BadUserInput("`trackIds` must name at least one track.")
-    if len(track_ids) > MAX_TRACKS_PER_EDIT:
-        raise BadUserInput(f"At most {MAX_TRACKS_PER_EDIT} tracks per edit.")
+    if len(track_ids) > limits.max_tracks_per_edit:
+        raise BadUserInput(f"At most {limits.max_tracks_per_edit} tracks per edit.")
 
 
 async def create_playlist(
     ctx: Context, name: str, description: str | None, public: bool
 ) -> PlaylistView:
     viewer = require_viewer(ctx.viewer)
-    name, description = _check_text(name, description)
+    name, description = _check_text(ctx.services.limits, name, description)
     record = await ctx.services.clients.playlists.create(
         owner_id=viewer.user_id, name=name, description=description, public=public
     )
@@ -113,7 +113,7 @@ async def add_tracks(
     expected_snapshot_id: str | None,
     idempotency_key: str | None,
 ) -> PlaylistView:
-    _check_tracks(track_ids)
+    _check_tracks(ctx.services.limits, track_ids)
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 128:
         raise BadUserInput("`idempotencyKey` must be 1 to 128 characters.")
     viewer = await _editable(ctx, playlist_id)
@@ -132,7 +132,7 @@ async def add_tracks(
 async def remove_tracks(
     ctx: Context, playlist_id: int, track_ids: Sequence[int], expected_snapshot_id: str | None
 ) -> PlaylistView:
-    _check_tracks(track_ids)
+    _check_tracks(ctx.services.limits, track_ids)
     viewer = await _editable(ctx, playlist_id)
     record = await ctx.services.clients.playlists.remove(
         playlist_id,

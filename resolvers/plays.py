@@ -6,8 +6,8 @@ import time
 from typing import TYPE_CHECKING
 
 from resolvers.access import require_viewer
+from resolvers.clients.records import Play
 from resolvers.loaders import forget
-from resolvers.records import Play
 
 if TYPE_CHECKING:
     from resolvers.context import Context

@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from resolvers.errors import BadUserInput
+from resolvers.clients.errors import BadUserInput
+from resolvers.clients.records import ArtistRecord, SearchHit
 from resolvers.experiments import expose
 from resolvers.hydrate import album_views, present_track_views
 from resolvers.playlists import playlist_views
-from resolvers.records import ArtistRecord, SearchHit
+from resolvers.search_weights import SearchWeights
 from resolvers.views import AlbumView, HomeItemView, PlaylistView, TrackView
 
 if TYPE_CHECKING:
@@ -27,13 +28,6 @@ if TYPE_CHECKING:
 
 # Search asks the backend for this many hits per type; connections page within them.
 SEARCH_DEPTH = 50
-
-
-@dataclass(frozen=True, slots=True)
-class SearchWeights:
-    relevance: float = 0.7
-    affinity: float = 0.2
-    popularity: float = 0.1
 
 
 @dataclass(frozen=True, slots=True)

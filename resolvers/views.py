@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from resolvers.records import AlbumRecord, ArtistRecord, PlaylistRecord, TrackRecord
+from resolvers.clients.records import AlbumRecord, ArtistRecord, PlaylistRecord, TrackRecord
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import strawberry
 
-from resolvers.errors import NotFound
+from resolvers.clients.errors import NotFound
 from resolvers.global_id import int_key
 from resolvers.hydrate import track_views
 from resolvers.playlists import add_tracks, create_playlist, remove_tracks

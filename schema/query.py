@@ -6,12 +6,12 @@ from typing import Annotated
 
 import strawberry
 
+from resolvers.clients.records import UserRecord
 from resolvers.global_id import from_global_id, int_key
 from resolvers.history import profile
 from resolvers.home import home
 from resolvers.node import NodeView, node, nodes
 from resolvers.playlists import playlist_by_key
-from resolvers.records import UserRecord
 from resolvers.search import search
 from schema.info import Info
 from schema.types.home import Home

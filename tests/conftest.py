@@ -14,7 +14,7 @@ import pytest
 from backends.settings import BackendSettings
 
 REPO = Path(__file__).resolve().parent.parent
-OPERATIONS = REPO.parent / "shared" / "operations"
+OPERATIONS = REPO / "schema" / "operations"
 TEST_LISTENERS = 400
 
 
@@ -69,7 +69,7 @@ async def client(gateway_settings) -> AsyncIterator[httpx.AsyncClient]:  # type:
 
 
 def bearer(handle: str) -> dict[str, str]:
-    from gateway.auth import issue_token
+    from gateway.authenticator import issue_token
     from gateway.config import Settings
 
     return {"authorization": f"Bearer {issue_token(Settings(), handle)}"}

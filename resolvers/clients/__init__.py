@@ -8,28 +8,13 @@ from typing import Any
 
 import httpx
 
-from resolvers.cache import CountedCache
 from resolvers.clients.base import BackendClient
+from resolvers.clients.cache import CacheConfig, CountedCache
 from resolvers.clients.catalog import CatalogClient
 from resolvers.clients.library import LibraryClient
 from resolvers.clients.playlists import PlaylistsClient
 from resolvers.clients.policy import CallPolicy
 from resolvers.clients.search import SearchClient
-
-BACKENDS = ("catalog", "library", "playlists", "search")
-
-
-@dataclass(frozen=True, slots=True)
-class CacheConfig:
-    entity_size: int = 50_000
-    entity_ttl: float = 300.0
-    shared_size: int = 2_000
-    shared_ttl: float = 60.0
-    viewer_size: int = 10_000
-    viewer_ttl: float = 30.0
-    # The stale copies served while a backend is down (entity and shared caches only).
-    stale_size: int = 5_000
-    stale_ttl: float = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +44,7 @@ class Clients:
 def build_clients(
     http: Mapping[str, httpx.AsyncClient],
     config: CacheConfig,
-    policies: Mapping[str, CallPolicy] | None = None,
+    policies: Mapping[str, CallPolicy],
 ) -> Clients:
     caches: list[CountedCache[Any, Any]] = []
 
@@ -86,7 +71,7 @@ def build_clients(
         return cache
 
     def backend(name: str) -> BackendClient:
-        return BackendClient(name, http[name], (policies or {}).get(name))
+        return BackendClient(name, http[name], policies[name])
 
     viewer: CountedCache[tuple[Any, ...], Any] = CountedCache(
         "viewer", maxsize=config.viewer_size, ttl=config.viewer_ttl

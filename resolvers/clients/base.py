@@ -21,10 +21,7 @@ import httpx
 import orjson
 
 from resolvers.clients.breaker import CircuitBreaker
-from resolvers.clients.policy import CallPolicy
-from resolvers.clients.retry import BACKEND_RETRIES, RETRIES_REFUSED, Backoff, RetryBudget
-from resolvers.clients.scope import CallScope, current_scope
-from resolvers.errors import (
+from resolvers.clients.errors import (
     BackendError,
     BackendTimeout,
     BackendUnavailable,
@@ -34,7 +31,10 @@ from resolvers.errors import (
     Forbidden,
     NotFound,
 )
-from resolvers.telemetry import BACKEND_LATENCY, BACKEND_REQUESTS
+from resolvers.clients.policy import CallPolicy
+from resolvers.clients.retry import BACKEND_RETRIES, RETRIES_REFUSED, Backoff, RetryBudget
+from resolvers.clients.scope import CallScope, current_scope
+from resolvers.clients.telemetry import BACKEND_LATENCY, BACKEND_REQUESTS
 
 DEADLINE_HEADER = "x-crossfade-deadline-ms"
 
@@ -58,12 +58,10 @@ class _Retryable(Exception):
 class BackendClient:
     """JSON calls to one backend through a shared, pooled ``httpx.AsyncClient``."""
 
-    def __init__(
-        self, name: str, http: httpx.AsyncClient, policy: CallPolicy | None = None
-    ) -> None:
+    def __init__(self, name: str, http: httpx.AsyncClient, policy: CallPolicy) -> None:
         self.name = name
         self.http = http
-        self.policy = policy = policy or CallPolicy()
+        self.policy = policy
         self.breaker = CircuitBreaker(
             name, failure_threshold=policy.breaker_failures, reset_s=policy.breaker_reset_s
         )

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from resolvers.cache import CountedCache
 from resolvers.clients.base import BackendClient
+from resolvers.clients.cache import CountedCache
+from resolvers.clients.errors import BackendError
+from resolvers.clients.records import AlbumRecord, ArtistRecord, TrackRecord
 from resolvers.clients.stale import cached_or_stale, mark_stale
-from resolvers.errors import BackendError
-from resolvers.records import AlbumRecord, ArtistRecord, TrackRecord
 
 R = TypeVar("R")
 

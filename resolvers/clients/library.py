@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from resolvers.cache import CountedCache
 from resolvers.clients.base import BackendClient
+from resolvers.clients.cache import CountedCache
 from resolvers.clients.catalog import fetch_cached
-from resolvers.records import Page, Play, UserRecord
+from resolvers.clients.records import Page, Play, UserRecord
 
 
 class LibraryClient:

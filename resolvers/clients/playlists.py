@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from resolvers.cache import CountedCache
 from resolvers.clients.base import BackendClient
+from resolvers.clients.cache import CountedCache
+from resolvers.clients.records import Page, PlaylistEntry, PlaylistRecord
 from resolvers.clients.stale import cached_or_stale
-from resolvers.records import Page, PlaylistEntry, PlaylistRecord
 
 
 def _playlist(body: dict[str, Any]) -> PlaylistRecord:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from resolvers.cache import CountedCache
 from resolvers.clients.base import BackendClient
+from resolvers.clients.cache import CountedCache
+from resolvers.clients.records import SearchHit, SearchHits
 from resolvers.clients.stale import cached_or_stale
-from resolvers.records import SearchHit, SearchHits
 
 
 def _hits(raw: list[dict[str, Any]]) -> tuple[SearchHit, ...]:

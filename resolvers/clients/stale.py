@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Hashable
 from typing import TypeVar
 
-from resolvers.cache import CountedCache
+from resolvers.clients.cache import CountedCache
+from resolvers.clients.errors import BackendError
 from resolvers.clients.scope import current_scope
-from resolvers.errors import BackendError
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

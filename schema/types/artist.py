@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
+from resolvers.clients.records import ArtistRecord
 from resolvers.global_id import to_global_id
-from resolvers.records import ArtistRecord
 from schema.types.node import Node
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers.records import ArtistRecord
+from resolvers.clients.records import ArtistRecord
 from resolvers.views import AlbumView, HomeItemView, PlaylistView, TrackView
 from schema.types.album import Album
 from schema.types.artist import Artist

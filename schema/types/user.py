@@ -7,11 +7,11 @@ import datetime as dt
 import strawberry
 
 from resolvers.access import require_self
+from resolvers.clients.records import UserRecord
 from resolvers.global_id import to_global_id
 from resolvers.library import LikedItem, liked_tracks, own_playlists, recently_played
 from resolvers.mixes import daily_mixes, discover_weekly
 from resolvers.pagination import Slice, Window, encode_cursor, window
-from resolvers.records import UserRecord
 from schema.info import Info
 from schema.types.connection import Connection, PageInfo, connection, page_info
 from schema.types.node import Node

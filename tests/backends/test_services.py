@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from backends.app import SERVICES, create_app
+from backends.app import create_app
+from backends.names import BACKENDS
 from backends.services.catalog import fetch_tracks
 from backends.services.playlists import snapshot_id
 from backends.settings import BackendSettings
@@ -61,7 +62,7 @@ def rows(settings: BackendSettings, sql: str) -> list[tuple[Any, ...]]:
 # --- every service -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", SERVICES)
+@pytest.mark.parametrize("name", BACKENDS)
 async def test_healthz_names_the_service(client: Client, name: str) -> None:
     async with client(name) as http:
         response = await http.get("/healthz")

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from resolvers.experiments import Experiment, Variant, parse_plan
+from ranking.experiments import Experiment, Variant, parse_plan
 from tests.conftest import bearer
 
 HOME_MODEL = {

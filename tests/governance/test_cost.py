@@ -9,7 +9,7 @@ import httpx
 import pytest
 from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
 
-from gateway.cost import operation_cost
+from gateway.governance.query_cost import operation_cost
 from gateway.graphql_schema import build_schema
 from tests.conftest import OPERATIONS, bearer, operation
 from tests.gateway.calls import CallMeter

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.rate_limiter import Charge, Limit, MemoryRateLimiter
+from gateway.governance.rate_limiter import Charge, Limit, MemoryRateLimiter
 from tests.conftest import bearer, operation
 from tests.gateway.calls import CallMeter
 from tests.governance.conftest import AppClient

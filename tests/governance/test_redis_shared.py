@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.documents import RedisDocumentStore
-from gateway.rate_limiter import Charge, Limit, RedisRateLimiter
-from gateway.redis_store import connect
+from gateway.governance.documents import RedisDocumentStore
+from gateway.governance.rate_limiter import Charge, Limit, RedisRateLimiter
+from gateway.governance.redis_store import connect
 from tests.conftest import bearer, operation
 from tests.governance.conftest import start_gateways, stop
 

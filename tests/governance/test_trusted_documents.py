@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from gateway.cli import main
-from gateway.manifest import ManifestError, load_manifest
+from gateway.governance.manifest import ManifestError, load_manifest
 from tests.conftest import OPERATIONS, bearer
 from tests.gateway.calls import CallMeter
 from tests.governance.conftest import AppClient

@@ -12,10 +12,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from gateway.config import Settings
+from gateway.services import call_policy
 from resolvers.clients.base import DEADLINE_HEADER, BackendClient
-from resolvers.clients.policy import CallPolicy
+from resolvers.clients.errors import BackendTimeout
 from resolvers.clients.scope import call_scope
-from resolvers.errors import BackendTimeout
 from tests.conftest import operation
 from tests.gateway.calls import CallMeter
 from tests.gateway.test_operations import gql
@@ -36,7 +37,8 @@ def _echo_budget() -> httpx.AsyncClient:
 
 async def test_each_call_sends_what_is_left_of_the_request_deadline() -> None:
     async with _echo_budget() as http:
-        client = BackendClient("echo", http, CallPolicy(timeout_s=2.0))
+        policy = call_policy(Settings(backend_timeout_s=2.0), "search")
+        client = BackendClient("echo", http, policy)
         outside = await client.get("/echo")
         with call_scope(0.5):
             inside = await client.get("/echo")
@@ -47,7 +49,7 @@ async def test_each_call_sends_what_is_left_of_the_request_deadline() -> None:
 
 async def test_a_spent_deadline_fails_without_calling_the_backend() -> None:
     async with _echo_budget() as http:
-        client = BackendClient("echo", http)
+        client = BackendClient("echo", http, call_policy(Settings(), "search"))
         with call_scope(0.0), CallMeter() as meter, pytest.raises(BackendTimeout) as raised:
             await client.get("/echo")
     assert raised.value.extensions == {"code": "BACKEND_TIMEOUT", "service": "echo"}

@@ -20,7 +20,7 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "RATE_LIMITED"
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
-    # Persisted operations (gateway/persisted.py); the first two are Apollo's protocol codes.
+    # Persisted operations (gateway/governance/persisted.py); the first two are Apollo's.
     PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
     PERSISTED_QUERY_NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
     PERSISTED_QUERY_NOT_ALLOWED = "PERSISTED_QUERY_NOT_ALLOWED"

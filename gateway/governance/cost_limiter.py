@@ -16,9 +16,9 @@ from cachetools import LRUCache
 from graphql import ExecutionResult, FragmentDefinitionNode, get_operation_ast
 from strawberry.extensions import SchemaExtension
 
-from gateway.cost import operation_cost
-from gateway.rate_limiter import retry_after_header
-from resolvers.errors import CrossfadeError, ErrorCode
+from gateway.governance.query_cost import operation_cost
+from gateway.governance.rate_limiter import retry_after_header
+from resolvers.clients.errors import CrossfadeError, ErrorCode
 
 # The walk takes ~0.2 ms for HomeFeed; the same document with the same variables (what
 # clients send over and over) costs the same, so a schema keeps the last results. Keyed by

@@ -10,7 +10,7 @@ from __future__ import annotations
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.auth import Authenticator, InvalidToken, KeysUnavailable
+from gateway.authenticator import Authenticator, InvalidToken, KeysUnavailable
 from gateway.config import Settings
 
 

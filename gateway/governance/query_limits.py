@@ -13,7 +13,7 @@ from typing import Any, cast
 from graphql import GraphQLError, ValidationContext
 from graphql.validation import ASTValidationRule
 
-from resolvers.errors import ErrorCode
+from resolvers.clients.errors import ErrorCode
 
 
 class _CodingContext:

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.rate_limiter import Charge, Limit, RateLimiter, retry_after_header
+from gateway.governance.rate_limiter import Charge, Limit, RateLimiter, retry_after_header
 
 _CLIENT_NAME = re.compile(r"^[A-Za-z0-9._@/:+ -]{1,64}$")
 _UNNAMED = "unnamed"

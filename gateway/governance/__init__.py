@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 from starlette.middleware import Middleware
 
 from gateway.config import Settings
-from gateway.documents import DocumentStore, MemoryDocumentStore, RedisDocumentStore
-from gateway.manifest import load_manifest
-from gateway.middleware.rate_limit import RateLimitMiddleware, RateLimits
-from gateway.persisted import PersistedOperations
-from gateway.rate_limiter import Limit, MemoryRateLimiter, RateLimiter, RedisRateLimiter
-from gateway.redis_store import APQ_PREFIX, RATE_LIMIT_PREFIX, connect
+from gateway.governance.documents import DocumentStore, MemoryDocumentStore, RedisDocumentStore
+from gateway.governance.manifest import load_manifest
+from gateway.governance.persisted import PersistedOperations
+from gateway.governance.rate_limit_middleware import RateLimitMiddleware, RateLimits
+from gateway.governance.rate_limiter import Limit, MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from gateway.governance.redis_store import APQ_PREFIX, RATE_LIMIT_PREFIX, connect
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis

@@ -10,16 +10,32 @@ read only when the backend that produced the value fails: an hour-old chart beat
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from cachetools import TTLCache
 
-from resolvers.telemetry import CACHE_HITS, CACHE_MISSES
+from resolvers.clients.telemetry import CACHE_HITS, CACHE_MISSES
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 _MISSING = object()
+
+
+@dataclass(frozen=True, slots=True)
+class CacheConfig:
+    """Sizes (entries) and lifetimes (seconds) of the client layer's caches, from settings."""
+
+    entity_size: int
+    entity_ttl: float
+    shared_size: int
+    shared_ttl: float
+    viewer_size: int
+    viewer_ttl: float
+    # The stale copies served while a backend is down (entity and shared caches only).
+    stale_size: int
+    stale_ttl: float
 
 
 class CountedCache(Generic[K, V]):

@@ -22,7 +22,7 @@ import jwt
 
 from gateway.config import Settings
 from gateway.jwks import JwksCache, JwksUnavailable, UnknownKey
-from resolvers.context import Viewer
+from resolvers.clients.viewer import Viewer
 
 _HANDLE_PREFIX = "user-"
 _REQUIRED_CLAIMS = ["exp", "sub", "iss", "aud"]

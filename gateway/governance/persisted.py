@@ -21,9 +21,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.http import GraphQLRequestData
 
-from gateway.documents import DocumentStore
-from gateway.manifest import document_hash
-from resolvers.errors import ErrorCode
+from gateway.governance.documents import DocumentStore
+from gateway.governance.manifest import document_hash
+from resolvers.clients.errors import ErrorCode
 
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 

@@ -66,10 +66,12 @@ class MemoryRateLimiter:
         wait = 0.0
         updated: list[tuple[str, float]] = []
         for charge in charges:
-            tat = max(self._tat.get(charge.key, now), now)
-            new_tat = tat + charge.limit.increment(charge.units)
-            wait = max(wait, new_tat - now - charge.limit.tolerance)
-            updated.append((charge.key, new_tat))
+            ahead = max(self._tat.get(charge.key, now) - now, 0.0)
+            # Relative to now, so a full bucket's first charge is exactly 0 over, not the
+            # rounding error of (now + inc) - now - tolerance (which refused it now and then).
+            over = ahead + charge.limit.increment(charge.units) - charge.limit.tolerance
+            wait = max(wait, over)
+            updated.append((charge.key, now + ahead + charge.limit.increment(charge.units)))
         if wait > 0:
             return wait
         for key, new_tat in updated:

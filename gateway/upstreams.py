@@ -9,27 +9,9 @@ from __future__ import annotations
 import httpx
 
 from backends.app import create_app
+from backends.names import BACKENDS
 from backends.settings import BackendSettings
 from gateway.config import Settings
-from resolvers.clients import BACKENDS
-from resolvers.clients.policy import CallPolicy
-
-
-def call_policies(settings: Settings) -> dict[str, CallPolicy]:
-    """Timeout, retry and breaker settings of each backend's calls."""
-    return {
-        name: CallPolicy(
-            timeout_s=settings.backend_timeout(name),
-            max_attempts=settings.backend_max_attempts,
-            backoff_base_s=settings.backend_backoff_base_s,
-            backoff_cap_s=settings.backend_backoff_cap_s,
-            retry_ratio=settings.backend_retry_ratio,
-            retry_burst=settings.backend_retry_burst,
-            breaker_failures=settings.breaker_failures,
-            breaker_reset_s=settings.breaker_reset_s,
-        )
-        for name in BACKENDS
-    }
 
 
 def build_http_clients(settings: Settings) -> dict[str, httpx.AsyncClient]:
