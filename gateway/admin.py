@@ -14,7 +14,10 @@ import ipaddress
 import logging
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
+
+from gateway.refusal import refusal
+from resolvers.clients.errors import ErrorCode
 
 log = logging.getLogger("crossfade.admin")
 
@@ -27,17 +30,16 @@ def is_loopback(request: Request) -> bool:
         return False
 
 
-async def reload_model(request: Request) -> JSONResponse:
+async def reload_model(request: Request) -> Response:
     if not is_loopback(request):
-        return JSONResponse(
-            {"error": {"code": "FORBIDDEN", "message": "loopback clients only"}}, status_code=403
-        )
+        return refusal(ErrorCode.FORBIDDEN, "Loopback clients only.")
     ranking = request.app.state.services.ranking
     try:
         # Loading reads and validates a few hundred MB at most; keep the event loop serving.
         version = await asyncio.to_thread(ranking.reload)
     except FileNotFoundError as exc:  # ModelNotFoundError: keep serving the loaded model
         log.warning("model reload failed: %s", exc)
-        return JSONResponse({"error": {"code": "NOT_FOUND", "message": str(exc)}}, status_code=409)
+        # The request is fine; the server's state (no trained model to load) refuses it.
+        return refusal(ErrorCode.CONFLICT, str(exc))
     log.info("ranking model reloaded", extra={"fields": {"version": version}})
     return JSONResponse({"version": version})

@@ -30,36 +30,13 @@ from strawberry.types.graphql import OperationType
 
 from gateway.governance.persisted import PersistedOperations, PersistedQueryError
 from gateway.metrics import OPERATION_ERRORS
-from resolvers.clients.errors import CLIENT_CODES, CrossfadeError, ErrorCode
+from gateway.refusal import refusal
+from gateway.request_state import request_state
+from resolvers.clients.errors import CrossfadeError, ErrorCode
 from resolvers.clients.scope import call_scope, current_scope
 from resolvers.context import Context, Services
 
 log = logging.getLogger("crossfade.graphql")
-
-_HTTP_CODES = {
-    400: "BAD_REQUEST",
-    401: "UNAUTHENTICATED",
-    404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    413: "PAYLOAD_TOO_LARGE",
-    415: "UNSUPPORTED_MEDIA_TYPE",
-}
-
-
-def json_error(
-    status: int, message: str, code: str | None = None, headers: dict[str, str] | None = None
-) -> Response:
-    body = {
-        "errors": [
-            {
-                "message": message,
-                "extensions": {"code": code or _HTTP_CODES.get(status, "BAD_REQUEST")},
-            }
-        ]
-    }
-    return Response(
-        orjson.dumps(body), status_code=status, media_type="application/json", headers=headers
-    )
 
 
 # graphql-core's parser reports the token limit as a syntax error; only its message tells
@@ -67,25 +44,25 @@ def json_error(
 _TOKEN_LIMIT = "tokens. Parsing aborted."
 
 
-def _request_error_code(error: GraphQLError) -> str:
+def _request_error_code(error: GraphQLError) -> ErrorCode:
     """The code of an error raised before execution (no path): the document or variables."""
     if isinstance(error, GraphQLSyntaxError):
         if error.message.endswith(_TOKEN_LIMIT):
-            return ErrorCode.QUERY_TOO_COMPLEX.value
-        return "GRAPHQL_PARSE_FAILED"
+            return ErrorCode.QUERY_TOO_COMPLEX
+        return ErrorCode.GRAPHQL_PARSE_FAILED
     # Variable coercion wraps the scalar's own error; validation rules never set one.
     if (
         error.original_error is not None
         and error.nodes
         and isinstance(error.nodes[0], VariableDefinitionNode)
     ):
-        return ErrorCode.BAD_USER_INPUT.value
-    return "GRAPHQL_VALIDATION_FAILED"
+        return ErrorCode.BAD_USER_INPUT
+    return ErrorCode.GRAPHQL_VALIDATION_FAILED
 
 
 def _format(error: GraphQLError, request_id: str) -> dict[str, Any]:
     original = error.original_error
-    default_code = ErrorCode.BAD_USER_INPUT.value if error.path else _request_error_code(error)
+    default_code = ErrorCode.BAD_USER_INPUT if error.path else _request_error_code(error)
     # A bad variable value is the client's mistake even when the scalar raised a plain error.
     bad_variable = not error.path and default_code == ErrorCode.BAD_USER_INPUT
     if original is None or isinstance(original, GraphQLError) or bad_variable:
@@ -93,14 +70,12 @@ def _format(error: GraphQLError, request_id: str) -> dict[str, Any]:
         extensions = dict(formatted.get("extensions") or {})
         if isinstance(original, CrossfadeError):
             extensions.update(original.extensions or {})
-        extensions.setdefault("code", default_code)
+        extensions.setdefault("code", default_code.value)
         formatted = {**formatted, "extensions": extensions}
         code = str(extensions["code"])
         OPERATION_ERRORS.labels(code=code).inc()
-        if code not in CLIENT_CODES and code not in {
-            "GRAPHQL_VALIDATION_FAILED",
-            "GRAPHQL_PARSE_FAILED",
-        }:
+        known = ErrorCode.__members__.get(code)
+        if known is None or not known.client_error:
             log.warning(
                 "backend error: %s",
                 error.message,
@@ -108,13 +83,13 @@ def _format(error: GraphQLError, request_id: str) -> dict[str, Any]:
             )
         return dict(formatted)
     # A bug or an unexpected failure: details go to the log, never to the client.
-    OPERATION_ERRORS.labels(code="INTERNAL_SERVER_ERROR").inc()
+    OPERATION_ERRORS.labels(code=ErrorCode.INTERNAL_SERVER_ERROR.value).inc()
     log.error("unexpected error at %s", error.path, exc_info=original)
     return {
         "message": f"Internal server error (request {request_id}).",
         "locations": error.formatted.get("locations"),
         "path": error.path,
-        "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+        "extensions": {"code": ErrorCode.INTERNAL_SERVER_ERROR.value, "requestId": request_id},
     }
 
 
@@ -145,7 +120,7 @@ class GraphQLView(GraphQL[Context, None]):
             with call_scope(self._request_deadline_s):
                 response = await self.run(request)
         except PersistedQueryError as exc:
-            response = json_error(exc.status, exc.message, exc.code)
+            response = refusal(exc.code, exc.message)
         except HTTPException as exc:
             cause = exc.__cause__
             if (
@@ -154,20 +129,23 @@ class GraphQLView(GraphQL[Context, None]):
             ):
                 # Strawberry answers 400; a method the resource refuses is a 405 (RFC 9110),
                 # and GraphQL-over-HTTP says mutations go over POST only.
-                response = json_error(
-                    405, "Mutations are only accepted over POST.", headers={"allow": "POST"}
+                response = refusal(
+                    ErrorCode.METHOD_NOT_ALLOWED,
+                    "Mutations are only accepted over POST.",
+                    headers={"allow": "POST"},
                 )
             else:
                 headers = {"allow": "GET, POST"} if exc.status_code == 405 else None
-                response = json_error(exc.status_code, exc.reason, headers=headers)
+                code = ErrorCode.for_http_status(exc.status_code)
+                response = refusal(code, exc.reason, headers=headers)
         if self._persisted is not None:
             self._persisted.cache_headers(request, response)
         await response(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        viewer = request.scope.get("state", {}).get("viewer")
-        context = Context.build(request, viewer, self._services())
-        request.scope["state"]["graphql_context"] = context
+        state = request_state(request.scope)
+        context = Context.build(request, state.viewer, self._services())
+        state.context = context
         return context
 
     def should_render_graphql_ide(self, request: Any) -> bool:
@@ -219,14 +197,13 @@ class GraphQLView(GraphQL[Context, None]):
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
-        rid = request.scope.get("state", {}).get("request_id", "-")
+        state = request_state(request.scope)
         response: GraphQLHTTPResponse = {"data": result.data}
         if result.errors:
-            response["errors"] = [_format(e, rid) for e in result.errors]
+            response["errors"] = [_format(e, state.request_id) for e in result.errors]
         extensions = dict(result.extensions or {})
-        context = request.scope.get("state", {}).get("graphql_context")
-        if isinstance(context, Context) and context.extensions:
-            extensions.update(context.extensions)
+        if state.context is not None and state.context.extensions:
+            extensions.update(state.context.extensions)
         scope = current_scope()
         if scope is not None and scope.stale:
             # Data from these services came from a stale cache copy while they were failing.

@@ -31,16 +31,15 @@ _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 class PersistedQueryError(Exception):
     """A request the persisted-operations protocol refuses; answered without executing."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message)
-        self.status = status
         self.code = code
         self.message = message
 
 
 def _not_found() -> PersistedQueryError:
     # Apollo clients match the message as well as the code, so both are the protocol's.
-    return PersistedQueryError(200, ErrorCode.PERSISTED_QUERY_NOT_FOUND, "PersistedQueryNotFound")
+    return PersistedQueryError(ErrorCode.PERSISTED_QUERY_NOT_FOUND, "PersistedQueryNotFound")
 
 
 class PersistedOperations:
@@ -78,7 +77,6 @@ class PersistedOperations:
             body = self._trusted.get(sha)
             if body is None:
                 raise PersistedQueryError(
-                    400,
                     ErrorCode.PERSISTED_QUERY_NOT_ALLOWED,
                     "Only the trusted documents run here, and this hash is not one of them.",
                 )
@@ -86,7 +84,7 @@ class PersistedOperations:
             return dataclasses.replace(data, query=body)
         if self._store is None:
             raise PersistedQueryError(
-                200, ErrorCode.PERSISTED_QUERY_NOT_SUPPORTED, "PersistedQueryNotSupported"
+                ErrorCode.PERSISTED_QUERY_NOT_SUPPORTED, "PersistedQueryNotSupported"
             )
         if data.query is None:
             query = await self._store.get(sha)
@@ -105,7 +103,6 @@ class PersistedOperations:
         if document_hash(data.query) in self._trusted:
             return data
         raise PersistedQueryError(
-            400,
             ErrorCode.PERSISTED_QUERY_NOT_ALLOWED,
             "Only trusted documents run here: send a persisted operation's hash "
             "in extensions.persistedQuery.",
@@ -115,7 +112,7 @@ class PersistedOperations:
     def _check_body(query: str | None, sha: str) -> None:
         if query is not None and document_hash(query) != sha:
             raise PersistedQueryError(
-                400, "BAD_REQUEST", "provided sha256Hash does not match the query"
+                ErrorCode.BAD_REQUEST, "provided sha256Hash does not match the query"
             )
 
     def cache_headers(self, request: Request, response: Response) -> None:
@@ -146,8 +143,7 @@ def _hash_of(extension: Any) -> str:
         or not _SHA256.match(extension["sha256Hash"])
     ):
         raise PersistedQueryError(
-            400,
-            "BAD_REQUEST",
+            ErrorCode.BAD_REQUEST,
             "extensions.persistedQuery needs version 1 and a sha256Hash of 64 hex digits.",
         )
     return str(extension["sha256Hash"]).lower()

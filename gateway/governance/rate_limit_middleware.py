@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
-import orjson
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.governance.rate_limiter import Charge, Limit, RateLimiter, retry_after_header
+from gateway.refusal import refusal
+from gateway.request_state import request_state
+from resolvers.clients.errors import ErrorCode
 
 _CLIENT_NAME = re.compile(r"^[A-Za-z0-9._@/:+ -]{1,64}$")
 _UNNAMED = "unnamed"
@@ -61,36 +63,21 @@ def client_name(headers: dict[bytes, bytes]) -> str:
 
 
 def _who(scope: Scope) -> str:
-    viewer = scope.get("state", {}).get("viewer")
-    handle = getattr(viewer, "handle", None)
-    if handle:
-        return f"listener:{handle}"
+    viewer = request_state(scope).viewer
+    if viewer is not None:
+        return f"listener:{viewer.handle}"
     client = scope.get("client")
     return f"ip:{client[0] if client else 'unknown'}"
 
 
-def _refusal(wait_s: float, what: str) -> tuple[Message, Message]:
+def _refusal(wait_s: float, what: str) -> Response:
     retry_after = retry_after_header(wait_s)
-    body = orjson.dumps(
-        {
-            "errors": [
-                {
-                    "message": f"Too many {what}: retry in {retry_after} s.",
-                    "extensions": {"code": "RATE_LIMITED", "retryAfter": int(retry_after)},
-                }
-            ]
-        }
+    return refusal(
+        ErrorCode.RATE_LIMITED,
+        f"Too many {what}: retry in {retry_after} s.",
+        headers={"retry-after": retry_after},
+        retryAfter=int(retry_after),
     )
-    start: Message = {
-        "type": "http.response.start",
-        "status": 429,
-        "headers": [
-            (b"content-type", b"application/json"),
-            (b"retry-after", retry_after.encode()),
-            (b"content-length", str(len(body)).encode()),
-        ],
-    }
-    return start, {"type": "http.response.body", "body": body}
 
 
 class RateLimitMiddleware:
@@ -115,14 +102,13 @@ class RateLimitMiddleware:
             ]
         )
         if wait > 0:
-            for message in _refusal(wait, "requests"):
-                await send(message)
+            await _refusal(wait, "requests")(scope, receive, send)
             return
-        state: dict[str, Any] = scope.setdefault("state", {})
-        state["rate_limit"] = RateLimitTicket(self.limiter, self.limits, who, client)
+        state = request_state(scope)
+        state.cost_charge = RateLimitTicket(self.limiter, self.limits, who, client)
 
         async def send_429_if_cost_refused(message: Message) -> None:
-            retry_after = state.get("retry_after")
+            retry_after = state.retry_after
             if message["type"] == "http.response.start" and retry_after is not None:
                 headers = [
                     (k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"

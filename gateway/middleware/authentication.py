@@ -7,11 +7,13 @@ clients retry instead of signing the listener out.
 
 from __future__ import annotations
 
-import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.authenticator import Authenticator, InvalidToken, KeysUnavailable
 from gateway.config import Settings
+from gateway.refusal import refusal
+from gateway.request_state import request_state
+from resolvers.clients.errors import ErrorCode
 
 
 class AuthMiddleware:
@@ -34,35 +36,21 @@ class AuthMiddleware:
                 headers[0].decode("latin-1") if headers else None
             )
         except InvalidToken as exc:
-            await _refuse(
-                send,
-                401,
+            response = refusal(
+                ErrorCode.UNAUTHENTICATED,
                 str(exc),
-                "UNAUTHENTICATED",
-                [(b"www-authenticate", b'Bearer error="invalid_token"')],
+                headers={"www-authenticate": 'Bearer error="invalid_token"'},
             )
+            await response(scope, receive, send)
             return
         except KeysUnavailable as exc:
-            await _refuse(send, 503, str(exc), "BACKEND_UNAVAILABLE", [(b"retry-after", b"5")])
+            response = refusal(
+                ErrorCode.BACKEND_UNAVAILABLE,
+                str(exc),
+                headers={"retry-after": "5"},
+                service="identity",
+            )
+            await response(scope, receive, send)
             return
-        scope.setdefault("state", {})["viewer"] = viewer
+        request_state(scope).viewer = viewer
         await self.app(scope, receive, send)
-
-
-async def _refuse(
-    send: Send, status: int, message: str, code: str, headers: list[tuple[bytes, bytes]]
-) -> None:
-    extensions = {"code": code, **({"service": "identity"} if status == 503 else {})}
-    body = orjson.dumps({"errors": [{"message": message, "extensions": extensions}]})
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                *headers,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.view import json_error
+from gateway.refusal import refusal
+from resolvers.clients.errors import ErrorCode
 
 
 class BodyTooLarge(Exception):
@@ -80,8 +81,8 @@ class BodyLimitMiddleware:
                 return
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = json_error(
-            413,
+        response = refusal(
+            ErrorCode.PAYLOAD_TOO_LARGE,
             f"The request body exceeds the {self.max_bytes}-byte limit.",
             # What is left of the body is not read: the connection cannot carry another request.
             headers={"connection": "close"},

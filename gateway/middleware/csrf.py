@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.view import json_error
+from gateway.refusal import refusal
+from resolvers.clients.errors import ErrorCode
 
 # The CORS-safelisted request content types (Fetch standard), by essence.
 SIMPLE_CONTENT_TYPES = frozenset(
@@ -56,8 +57,8 @@ class CsrfMiddleware:
             and scope["method"] not in SAFE_METHODS
             and needs_no_preflight(scope["headers"])
         ):
-            response = json_error(
-                415,
+            response = refusal(
+                ErrorCode.UNSUPPORTED_MEDIA_TYPE,
                 "Send the operation as JSON ('Content-Type: application/json'). Requests a "
                 "browser can send cross-site without a preflight are refused (CSRF).",
             )

@@ -10,6 +10,7 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.logs import request_id
+from gateway.request_state import request_state
 
 _SANE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 log = logging.getLogger("crossfade.access")
@@ -26,7 +27,7 @@ class RequestIdMiddleware:
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         rid = incoming if _SANE.match(incoming) else uuid.uuid4().hex
         token = request_id.set(rid)
-        scope.setdefault("state", {})["request_id"] = rid
+        request_state(scope).request_id = rid
         started = time.perf_counter()
         status = 500
 
