@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ranking.experiments import ExperimentPlan
-from resolvers import access
 from resolvers.clients import Clients
 from resolvers.clients.viewer import Viewer
 from resolvers.limits import Limits
@@ -67,6 +66,3 @@ class Context:
     @classmethod
     def build(cls, request: Any, viewer: Viewer | None, services: Services) -> Context:
         return cls(request, viewer, build_loaders(services.clients), services)
-
-    def require_viewer(self) -> Viewer:
-        return access.require_viewer(self.viewer)

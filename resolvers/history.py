@@ -1,7 +1,8 @@
-"""The viewer's listening history as the ranking core wants it.
+"""The viewer's own records: their user record, and their listening history as the ranking
+core wants it.
 
-Read fresh from the library backend on every request (one batched call), so a play recorded
-seconds ago is already folded into what the ranking core scores: no retraining needed.
+History is read fresh from the library backend on every request (one batched call), so a play
+recorded seconds ago is already folded into what the ranking core scores: no retraining needed.
 """
 
 from __future__ import annotations
@@ -19,8 +20,17 @@ async def play_counts(ctx: Context, viewer: Viewer) -> dict[int, float]:
     return await ctx.loaders.play_counts_by_user.load(viewer.user_id)
 
 
-async def profile(ctx: Context, viewer: Viewer) -> UserRecord | None:
+async def user_record(ctx: Context, viewer: Viewer) -> UserRecord | None:
+    """The viewer's user record (display name, time zone, explicit filter)."""
     return await ctx.loaders.user_by_id.load(viewer.user_id)
+
+
+async def signed_in_user(ctx: Context) -> UserRecord | None:
+    """The signed-in listener's user record; None for a guest, without an error (Home and
+    the operations built on it serve guests too)."""
+    if ctx.viewer is None:
+        return None
+    return await user_record(ctx, ctx.viewer)
 
 
 def history_fingerprint(history: dict[int, float]) -> tuple[int, float]:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from resolvers.clients.errors import BackendError
 from resolvers.clients.records import ArtistRecord, Play, UserRecord
 from resolvers.experiments import expose
-from resolvers.history import play_counts, profile
+from resolvers.history import play_counts, user_record
 from resolvers.hydrate import album_views, present_track_views
 from resolvers.mixes import daily_mixes, discover_weekly
 from resolvers.playlists import playlist_views
@@ -111,7 +111,7 @@ async def home(ctx: Context, now: dt.datetime | None = None) -> HomeView:
             popular_task,
             editorial_task,
             _tolerant(_personal(ctx, viewer, now), failures),
-            _tolerant(profile(ctx, viewer), failures),
+            _tolerant(user_record(ctx, viewer), failures),
         )
     shelves, top_genres = personal or ([], ())
     if popular is not None:
@@ -181,7 +181,7 @@ async def _personal(
     history, recent, user, dw, mixes = await asyncio.gather(
         play_counts(ctx, viewer),
         clients.library.recent_plays(viewer.user_id, limit=50),
-        profile(ctx, viewer),
+        user_record(ctx, viewer),
         discover_weekly(ctx, viewer),
         daily_mixes(ctx, viewer),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from resolvers.access import sees_private_playlists_of
+from resolvers.access import require_self, sees_private_playlists_of
 from resolvers.hydrate import track_views
 from resolvers.pagination import Slice, Window
 from resolvers.playlists import playlist_views
@@ -22,6 +22,8 @@ class LikedItem:
 
 
 async def liked_tracks(ctx: Context, user_id: int, w: Window) -> Slice[LikedItem]:
+    """``user_id``'s likes, newest first: the listener themself only."""
+    require_self(ctx.viewer, user_id)
     page = await ctx.services.clients.library.likes(user_id, offset=w.offset, limit=w.limit)
     views = await track_views(ctx.loaders, [t for t, _ in page.items])
     items = [LikedItem(v, at) for (_, at), v in zip(page.items, views, strict=True) if v]
@@ -43,6 +45,8 @@ async def own_playlists(ctx: Context, user_id: int, w: Window) -> Slice[Playlist
 
 
 async def recently_played(ctx: Context, user_id: int, w: Window) -> Slice[TrackView]:
+    """Distinct tracks ``user_id`` played lately, newest first: the listener themself only."""
+    require_self(ctx.viewer, user_id)
     plays = await ctx.services.clients.library.recent_plays(user_id, limit=50)
     ids = list(dict.fromkeys(p.track_id for p in plays))
     views = await track_views(ctx.loaders, ids[w.offset : w.offset + w.limit])

@@ -12,9 +12,9 @@ import datetime as dt
 import hashlib
 from typing import TYPE_CHECKING
 
-from resolvers.access import is_self
+from resolvers.access import is_self, require_self
 from resolvers.experiments import expose
-from resolvers.history import history_fingerprint, play_counts, profile
+from resolvers.history import history_fingerprint, play_counts, user_record
 from resolvers.views import PlaylistView
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def _week_start(today: dt.date) -> dt.datetime:
 
 
 async def discover_weekly(ctx: Context, viewer: Viewer) -> PlaylistView:
-    history, user = await asyncio.gather(play_counts(ctx, viewer), profile(ctx, viewer))
+    history, user = await asyncio.gather(play_counts(ctx, viewer), user_record(ctx, viewer))
     core = ctx.services.ranking.core
     today = dt.datetime.now(dt.UTC).date()
     year, week, _ = today.isocalendar()
@@ -85,7 +85,7 @@ async def discover_weekly(ctx: Context, viewer: Viewer) -> PlaylistView:
 
 
 async def daily_mixes(ctx: Context, viewer: Viewer) -> list[PlaylistView]:
-    history, user = await asyncio.gather(play_counts(ctx, viewer), profile(ctx, viewer))
+    history, user = await asyncio.gather(play_counts(ctx, viewer), user_record(ctx, viewer))
     core = ctx.services.ranking.core
     allow_explicit = not (user.explicit_filter if user else False)
     key = ("mixes", viewer.user_id, allow_explicit, core.version, history_fingerprint(history))
@@ -121,6 +121,16 @@ async def daily_mixes(ctx: Context, viewer: Viewer) -> list[PlaylistView]:
             )
         )
     return views
+
+
+async def discover_weekly_of(ctx: Context, user_id: int) -> PlaylistView:
+    """``user_id``'s Discover Weekly, for the listener themself only."""
+    return await discover_weekly(ctx, require_self(ctx.viewer, user_id))
+
+
+async def daily_mixes_of(ctx: Context, user_id: int) -> list[PlaylistView]:
+    """``user_id``'s Daily Mixes, for the listener themself only."""
+    return await daily_mixes(ctx, require_self(ctx.viewer, user_id))
 
 
 async def mix_by_key(ctx: Context, key: str) -> PlaylistView | None:

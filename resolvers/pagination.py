@@ -6,9 +6,12 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from resolvers.clients.errors import BadUserInput
+
+if TYPE_CHECKING:
+    from resolvers.context import Context
 
 T = TypeVar("T")
 
@@ -46,6 +49,15 @@ def window(first: int | None, after: str | None, *, default: int, maximum: int) 
         raise BadUserInput(f"`first` must be at most {maximum}.", maximum=maximum)
     offset = 0 if after is None else decode_cursor(after) + 1
     return Window(offset=offset, limit=first)
+
+
+def page_window(
+    ctx: Context, first: int | None, after: str | None, *, default: int | None = None
+) -> Window:
+    """The window a connection's ``first``/``after`` ask for, capped at the server's maximum
+    page size; ``default`` (the maximum when omitted) when ``first`` is not given."""
+    maximum = ctx.services.limits.max_page_size
+    return window(first, after, default=maximum if default is None else default, maximum=maximum)
 
 
 @dataclass(frozen=True, slots=True)

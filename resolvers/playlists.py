@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from resolvers.access import can_read_playlist, require_playlist_owner, require_viewer
 from resolvers.clients.errors import BadUserInput
+from resolvers.clients.records import UserRecord
 from resolvers.hydrate import track_views
 from resolvers.loaders import forget
 from resolvers.pagination import Slice, Window
@@ -44,6 +45,13 @@ async def playlist_by_key(ctx: Context, key: str) -> PlaylistView | None:
     from resolvers.mixes import mix_by_key  # mixes build on this module
 
     return await mix_by_key(ctx, key)
+
+
+async def playlist_owner(ctx: Context, view: PlaylistView) -> UserRecord | None:
+    """The listener who owns the playlist; None for editorial playlists."""
+    if view.owner_id is None:
+        return None
+    return await ctx.loaders.user_by_id.load(view.owner_id)
 
 
 async def playlist_items(ctx: Context, view: PlaylistView, w: Window) -> Slice[PlaylistItem]:

@@ -6,9 +6,7 @@ import datetime as dt
 
 import strawberry
 
-from resolvers.clients.errors import NotFound
 from resolvers.global_id import int_key
-from resolvers.hydrate import track_views
 from resolvers.playlists import add_tracks, create_playlist, remove_tracks
 from resolvers.plays import record_play
 from schema.info import Info
@@ -70,12 +68,8 @@ class Mutation:
         "in Recently played and recommendations fold it in at once."
     )
     async def record_play(self, info: Info, input: RecordPlayInput) -> RecordPlayPayload | None:
-        track_id = int_key(input.track_id, "Track")
-        views = await track_views(info.context.loaders, [track_id])
-        if views[0] is None:
-            raise NotFound("No such track.")
-        play = await record_play(info.context, track_id)
+        play = await record_play(info.context, int_key(input.track_id, "Track"))
         return RecordPlayPayload(
-            track=Track.from_view(views[0]),
+            track=Track.from_view(play.track),
             played_at=dt.datetime.fromtimestamp(play.played_at / 1000, tz=dt.UTC),
         )

@@ -8,7 +8,7 @@ import strawberry
 
 from resolvers.clients.records import UserRecord
 from resolvers.global_id import from_global_id, int_key
-from resolvers.history import profile
+from resolvers.history import signed_in_user
 from resolvers.home import home
 from resolvers.node import NodeView, node, nodes
 from resolvers.playlists import playlist_by_key
@@ -32,10 +32,12 @@ def node_from_view(v: NodeView | None) -> Node | None:
 
 @strawberry.type(description="Everything a client can read.")
 class Query:
-    @strawberry.field(description="The signed-in listener (UNAUTHENTICATED without a token).")
+    @strawberry.field(
+        description="The signed-in listener; null for a guest (no error: Home serves guests "
+        "too). Their personal fields still need a token."
+    )
     async def me(self, info: Info) -> User | None:
-        viewer = info.context.require_viewer()
-        record = await profile(info.context, viewer)
+        record = await signed_in_user(info.context)
         return None if record is None else User.from_record(record)
 
     @strawberry.field(

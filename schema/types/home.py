@@ -6,7 +6,7 @@ import strawberry
 
 from resolvers.global_id import to_global_id
 from resolvers.home import HomeView, Shelf
-from resolvers.pagination import slice_list, window
+from resolvers.pagination import page_window, slice_list
 from schema.info import Info
 from schema.types.connection import Connection, connection
 from schema.types.item import HomeItem, item_from_view
@@ -41,8 +41,7 @@ class HomeSection:
     def items(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[HomeItem]:
-        limits = info.context.services.limits
-        w = window(first, after, default=12, maximum=limits.max_page_size)
+        w = page_window(info.context, first, after, default=12)
         return connection(slice_list(self.shelf.items, w), item_from_view)
 
 
@@ -57,6 +56,5 @@ class Home:
     def sections(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[HomeSection]:
-        limits = info.context.services.limits
-        w = window(first, after, default=8, maximum=limits.max_page_size)
+        w = page_window(info.context, first, after, default=8)
         return connection(slice_list(self.view.shelves, w), HomeSection.from_shelf)

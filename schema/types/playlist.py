@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from resolvers.global_id import to_global_id
-from resolvers.pagination import Slice, encode_cursor, window
-from resolvers.playlists import PlaylistItem, playlist_items
+from resolvers.pagination import page_window
+from resolvers.playlists import PlaylistItem, playlist_items, playlist_owner
 from resolvers.views import PlaylistView
 from schema.info import COUNT_ONLY, Info, selects_only
-from schema.types.connection import PageInfo, page_info
+from schema.types.connection import TimestampedConnection, TimestampedEdge
 from schema.types.node import Node
 from schema.types.track import Track
 
@@ -33,37 +33,20 @@ class PlaylistKind(Enum):
     )
 
 
-def _ms(ms: int) -> dt.datetime:
-    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
-
-
 @strawberry.type(description="A track in a playlist, with its position cursor.")
-class PlaylistTrackEdge:
-    cursor: str = strawberry.field(description="Opaque position of this entry.")
-    added_at: dt.datetime = strawberry.field(description="When the track was added (UTC).")
-    node: Track = strawberry.field(description="The track.")
+class PlaylistTrackEdge(TimestampedEdge[Track]):
+    at: dt.datetime = strawberry.field(
+        name="addedAt", description="When the track was added (UTC)."
+    )
 
 
 @strawberry.type(description="A page of a playlist's tracks, in playlist order.")
-class PlaylistTrackConnection:
-    total_count: int = strawberry.field(description="How many entries the playlist holds.")
-    edges: list[PlaylistTrackEdge] = strawberry.field(description="The entries of this page.")
-    page_info: PageInfo = strawberry.field(description="How to fetch the next page.")
+class PlaylistTrackConnection(TimestampedConnection[PlaylistTrackEdge]):
+    pass
 
-    @classmethod
-    def from_slice(cls, s: Slice[PlaylistItem]) -> PlaylistTrackConnection:
-        return cls(
-            total_count=s.total,
-            edges=[
-                PlaylistTrackEdge(
-                    cursor=encode_cursor(s.offset + i),
-                    added_at=_ms(item.added_at),
-                    node=Track.from_view(item.track),
-                )
-                for i, item in enumerate(s.items)
-            ],
-            page_info=page_info(s),
-        )
+
+def _edge(cursor: str, item: PlaylistItem) -> PlaylistTrackEdge:
+    return PlaylistTrackEdge.build(cursor, item.added_at, Track.from_view(item.track))
 
 
 @strawberry.type(
@@ -101,26 +84,15 @@ class Playlist(Node):
     ) -> Annotated[User, strawberry.lazy("schema.types.user")] | None:
         from schema.types.user import User
 
-        if self.view.owner_id is None:
-            return None
-        record = await info.context.loaders.user_by_id.load(self.view.owner_id)
+        record = await playlist_owner(info.context, self.view)
         return None if record is None else User.from_record(record)
 
     @strawberry.field(description="The playlist's tracks in order, a page at a time.")
     async def tracks(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> PlaylistTrackConnection:
-        limits = info.context.services.limits
-        w = window(first, after, default=limits.max_page_size, maximum=limits.max_page_size)
+        w = page_window(info.context, first, after)
         if selects_only(info, COUNT_ONLY):
-            return PlaylistTrackConnection(
-                total_count=self.view.track_count,
-                edges=[],
-                page_info=PageInfo(
-                    has_next_page=False,
-                    has_previous_page=False,
-                    start_cursor=None,
-                    end_cursor=None,
-                ),
-            )
-        return PlaylistTrackConnection.from_slice(await playlist_items(info.context, self.view, w))
+            return PlaylistTrackConnection.count_only(self.view.track_count)
+        page = await playlist_items(info.context, self.view, w)
+        return PlaylistTrackConnection.from_slice(page, _edge)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers.pagination import Window, slice_list, window
+from resolvers.pagination import Window, page_window, slice_list
 from resolvers.search import SearchResults
 from schema.info import Info
 from schema.types.album import Album
@@ -65,5 +65,4 @@ class SearchResult:
 
 
 def _w(info: Info, first: int | None, after: str | None) -> Window:
-    limits = info.context.services.limits
-    return window(first, after, default=10, maximum=limits.max_page_size)
+    return page_window(info.context, first, after, default=10)

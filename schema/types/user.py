@@ -6,46 +6,40 @@ import datetime as dt
 
 import strawberry
 
-from resolvers.access import require_self
 from resolvers.clients.records import UserRecord
 from resolvers.global_id import to_global_id
 from resolvers.library import LikedItem, liked_tracks, own_playlists, recently_played
-from resolvers.mixes import daily_mixes, discover_weekly
-from resolvers.pagination import Slice, Window, encode_cursor, window
+from resolvers.mixes import daily_mixes_of, discover_weekly_of
+from resolvers.pagination import page_window
 from schema.info import Info
-from schema.types.connection import Connection, PageInfo, connection, page_info
+from schema.types.connection import (
+    Connection,
+    TimestampedConnection,
+    TimestampedEdge,
+    connection,
+)
 from schema.types.node import Node
 from schema.types.playlist import Playlist
 from schema.types.track import Track
 
+# Default page size of the listener's lists.
+PAGE = 20
+
 
 @strawberry.type(description="A liked track, with when it was liked.")
-class LikedTrackEdge:
-    cursor: str = strawberry.field(description="Opaque position of this like.")
-    liked_at: dt.datetime = strawberry.field(description="When the listener liked it (UTC).")
-    node: Track = strawberry.field(description="The track.")
+class LikedTrackEdge(TimestampedEdge[Track]):
+    at: dt.datetime = strawberry.field(
+        name="likedAt", description="When the listener liked it (UTC)."
+    )
 
 
 @strawberry.type(description="A page of liked tracks, most recently liked first.")
-class LikedTrackConnection:
-    total_count: int = strawberry.field(description="How many tracks the listener likes.")
-    edges: list[LikedTrackEdge] = strawberry.field(description="The likes of this page.")
-    page_info: PageInfo = strawberry.field(description="How to fetch the next page.")
+class LikedTrackConnection(TimestampedConnection[LikedTrackEdge]):
+    pass
 
-    @classmethod
-    def from_slice(cls, s: Slice[LikedItem]) -> LikedTrackConnection:
-        return cls(
-            total_count=s.total,
-            edges=[
-                LikedTrackEdge(
-                    cursor=encode_cursor(s.offset + i),
-                    liked_at=dt.datetime.fromtimestamp(item.liked_at / 1000, tz=dt.UTC),
-                    node=Track.from_view(item.track),
-                )
-                for i, item in enumerate(s.items)
-            ],
-            page_info=page_info(s),
-        )
+
+def _liked_edge(cursor: str, item: LikedItem) -> LikedTrackEdge:
+    return LikedTrackEdge.build(cursor, item.liked_at, Track.from_view(item.track))
 
 
 @strawberry.type(
@@ -77,23 +71,22 @@ class User(Node):
     async def playlists(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Playlist]:
-        w = _window(info, first, after)
+        w = page_window(info.context, first, after, default=PAGE)
         return connection(await own_playlists(info.context, self.key, w), Playlist.from_view)
 
     @strawberry.field(description="Tracks the listener liked, most recent first.")
     async def liked_tracks(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> LikedTrackConnection:
-        require_self(info.context.viewer, self.key)
-        w = _window(info, first, after)
-        return LikedTrackConnection.from_slice(await liked_tracks(info.context, self.key, w))
+        w = page_window(info.context, first, after, default=PAGE)
+        page = await liked_tracks(info.context, self.key, w)
+        return LikedTrackConnection.from_slice(page, _liked_edge)
 
     @strawberry.field(description="Distinct tracks played lately, most recent first.")
     async def recently_played(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Track]:
-        require_self(info.context.viewer, self.key)
-        w = _window(info, first, after)
+        w = page_window(info.context, first, after, default=PAGE)
         return connection(await recently_played(info.context, self.key, w), Track.from_view)
 
     @strawberry.field(
@@ -101,18 +94,11 @@ class User(Node):
         "same all ISO week, new each Monday."
     )
     async def discover_weekly(self, info: Info) -> Playlist:
-        viewer = require_self(info.context.viewer, self.key)
-        return Playlist.from_view(await discover_weekly(info.context, viewer))
+        return Playlist.from_view(await discover_weekly_of(info.context, self.key))
 
     @strawberry.field(
         description="2 to 6 mixes, one per facet of the listener's taste, named after their "
         "top artists and blending favourites with new picks."
     )
     async def daily_mixes(self, info: Info) -> list[Playlist]:
-        viewer = require_self(info.context.viewer, self.key)
-        return [Playlist.from_view(v) for v in await daily_mixes(info.context, viewer)]
-
-
-def _window(info: Info, first: int | None, after: str | None) -> Window:
-    limits = info.context.services.limits
-    return window(first, after, default=20, maximum=limits.max_page_size)
+        return [Playlist.from_view(v) for v in await daily_mixes_of(info.context, self.key)]

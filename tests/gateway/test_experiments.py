@@ -235,4 +235,4 @@ async def test_model_reload_is_loopback_only(client: httpx.AsyncClient) -> None:
     async with outside:
         refused = await outside.post("/admin/reload-model", json={})
     assert refused.status_code == 403
-    assert refused.json()["error"]["code"] == "FORBIDDEN"
+    assert refused.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"

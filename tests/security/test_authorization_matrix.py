@@ -118,7 +118,7 @@ async def _make_world(client: httpx.AsyncClient, settings_env: Path) -> World:
 
 Build = Callable[[World], tuple[str, dict[str, Any]]]
 CASES: list[tuple[str, Build, dict[str, str]]] = [
-    ("me", lambda w: ("{ me { handle } }", {}), {"other": OK, "anonymous": "UNAUTHENTICATED"}),
+    ("me", lambda w: ("{ me { handle } }", {}), {"other": OK, "anonymous": NULL}),
     *[
         (
             f"User.{field}",

@@ -79,6 +79,7 @@ async def test_client_mistakes_are_not_logged_as_server_errors(
     client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="crossfade.graphql"):
-        r = await client.post("/graphql", json={"query": "{ me { id } }"})
+        mutation = 'mutation { createPlaylist(input: {name: "x"}) { playlist { id } } }'
+        r = await client.post("/graphql", json={"query": mutation})
     assert r.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert not [rec for rec in caplog.records if rec.name == "crossfade.graphql"]
