@@ -182,15 +182,17 @@ until "${HEALTH_CMD[@]}" 2>/dev/null; do
 done
 echo "HEALTHCHECK passed on 127.0.0.1:$PORT"
 
-# GraphiQL from the installed (not editable) package: catches templates missing from
-# package-data and assets fetched somewhere the runtime does not look. 404 means disabled.
+# GraphiQL from the installed (not editable) package: catches templates or operations missing
+# from package-data and assets fetched somewhere the runtime does not look. 404: disabled.
 status="$("$PYTHON" - "$PORT" <<'EOF'
 import sys, urllib.error, urllib.request
 base = f"http://127.0.0.1:{sys.argv[1]}/graphiql"
 try:
     page = urllib.request.urlopen(base, timeout=10).read().decode()
     asset = urllib.request.urlopen(f"{base}/static/graphiql.min.js", timeout=10)
-    print("ok" if "graphiql-config" in page and asset.status == 200 else "bad page")
+    # The stakeholders' operations are package data (schema/operations): preloaded as tabs.
+    tabs = "HomeFeed" in page and "MadeForYou" in page
+    print("ok" if "graphiql-config" in page and tabs and asset.status == 200 else "bad page")
 except urllib.error.HTTPError as exc:
     print("disabled" if exc.code == 404 else f"HTTP {exc.code}")
 EOF
