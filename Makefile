@@ -6,7 +6,7 @@ DATA   ?= data
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install install-dev data model graphiql lint typecheck bench clean
+.PHONY: run test test-fast install install-dev data model graphiql lint typecheck bench clean
 
 run: install data model graphiql
 	$(BIN)/crossfade serve --host $(HOST) --port $(PORT)
@@ -16,6 +16,11 @@ test: install-dev graphiql
 	$(BIN)/python -m pytest
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+# The quick loop: every test but the slow ones (a process spawned, or the full store built:
+# tests/conftest.py marks the latter itself). Under a minute on 2 cores; `make test` runs all.
+test-fast: install-dev graphiql
+	$(BIN)/python -m pytest -m "not slow"
 
 # Stamps depend on pyproject.toml, so a changed dependency list reinstalls. `make run` needs
 # only the runtime set; `make test` adds the dev tools.

@@ -15,30 +15,35 @@ import json
 import statistics
 import sys
 import time
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+# tests.support is not installed: it is imported from the checkout this script is in.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gateway.app import create_app  # noqa: E402
-from gateway.authenticator import issue_token  # noqa: E402
-from gateway.config import Settings  # noqa: E402
-from tests.resilience.processes import BackendProcess  # noqa: E402
+from gateway.authenticator import issue_token
+from gateway.config import Settings
+from tests.support.app import GatewayClient, gateway_client
+from tests.support.graphql import payload, post
+from tests.support.process import ServerProcess, backend_process
+from tests.support.repo import operation
+from tests.support.tokens import authorization
 
-SEARCH = (REPO.parent / "shared" / "operations" / "Search.graphql").read_text()
+SEARCH = operation("Search")
 
 
 async def timed(client: httpx.AsyncClient, runs: int, token: str) -> dict[str, Any]:
-    times, codes = [], set()
+    times: list[float] = []
+    codes: set[str] = set()
     for i in range(runs):
         started = time.perf_counter()
-        response = await client.post(
-            "/graphql",
-            json={"query": SEARCH, "variables": {"q": f"love {time.time_ns()} {i}"}},
-            headers={"authorization": f"Bearer {token}"},
+        response = await post(
+            client,
+            payload(SEARCH, {"q": f"love {time.time_ns()} {i}"}),
+            headers=authorization(token),
         )
         times.append((time.perf_counter() - started) * 1000)
         codes |= {e["extensions"]["code"] for e in response.json().get("errors", [])}
@@ -50,9 +55,8 @@ async def timed(client: httpx.AsyncClient, runs: int, token: str) -> dict[str, A
     }
 
 
-def gateway(search: BackendProcess, **overrides: Any) -> httpx.AsyncClient:
-    app = create_app(Settings(search_url=search.url, **overrides))
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw")
+def gateway(search: ServerProcess, **overrides: Any) -> AbstractAsyncContextManager[GatewayClient]:
+    return gateway_client(Settings(search_url=search.url, **overrides))
 
 
 async def main() -> None:
@@ -60,25 +64,19 @@ async def main() -> None:
     token = issue_token(settings, "user-1")
     data_dir = settings.data_dir.resolve()
     report: dict[str, Any] = {}
-    search = BackendProcess("search", data_dir).start()
-    try:
+    with backend_process("search", data_dir) as search:
         async with gateway(search) as client:
             await timed(client, 3, token)  # warm: model, pools, caches of hydration
             report["healthy"] = await timed(client, 10, token)
             search.kill()
             report["dead_breaker_closed"] = await timed(client, 1, token)
             report["dead_breaker_open"] = await timed(client, 20, token)
-    finally:
-        search.stop()
-    slow = BackendProcess("search", data_dir, "--inject-latency-ms", "5000").start()
-    try:
+    with backend_process("search", data_dir, "--inject-latency-ms", "5000") as slow:
         async with gateway(slow) as client:
             await timed(client, 1, token)
             report["slow_5s_default_timeout_2s"] = await timed(client, 3, token)
         async with gateway(slow, backend_timeouts={"search": 0.5}) as client:
             report["slow_5s_search_timeout_0.5s"] = await timed(client, 3, token)
-    finally:
-        slow.stop()
     print(json.dumps(report, indent=2))
 
 

@@ -19,27 +19,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import shutil
-import socket
 import statistics
-import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from gateway.app import create_app
-from gateway.authenticator import issue_token
-from gateway.config import Settings
+# tests.support is not installed: it is imported from the checkout this script is in.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-REPO = Path(__file__).resolve().parent.parent
+from gateway.config import Settings
+from tests.support.app import gateway_client
+from tests.support.graphql import document_hash, payload, persisted_query
+from tests.support.redis_server import RedisServer, find_redis_server
+from tests.support.repo import operation
+from tests.support.tokens import bearer
+
 SMALL = '{ search(query: "metal") { artists(first: 3) { edges { node { id name } } } } }'
-HOME_FEED = (REPO.parent / "shared" / "operations" / "HomeFeed.graphql").read_text()
+HOME_FEED = operation("HomeFeed")
 NEVER_REFUSE: dict[str, Any] = {
     "rate_limit_listener_burst": 10**9,
     "rate_limit_client_burst": 10**9,
@@ -50,36 +52,20 @@ NEVER_REFUSE: dict[str, Any] = {
 
 @contextmanager
 def redis_server() -> Iterator[str | None]:
-    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-    if not Path(binary).exists():
+    """A throwaway redis-server's URL, or None when it is not installed."""
+    binary = find_redis_server()
+    if binary is None:
         yield None
         return
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    with tempfile.TemporaryDirectory() as workdir:
-        args = ["--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"]
-        proc = subprocess.Popen(
-            [binary, *args, "--dir", workdir],
-            stdout=subprocess.DEVNULL,
-        )
-        try:
-            for _ in range(100):
-                with socket.socket() as s:
-                    if s.connect_ex(("127.0.0.1", port)) == 0:
-                        break
-                time.sleep(0.05)
-            yield f"redis://127.0.0.1:{port}/0"
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+    with tempfile.TemporaryDirectory() as workdir, RedisServer(binary, Path(workdir)) as server:
+        yield server.redis_url
 
 
 def body(query: str, *, persisted: bool) -> dict[str, Any]:
+    """The query itself, or (APQ) only its hash once it is registered."""
     if not persisted:
-        return {"query": query}
-    sha = hashlib.sha256(query.encode()).hexdigest()
-    return {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": sha}}}
+        return payload(query)
+    return payload(None, extensions=persisted_query(document_hash(query)))
 
 
 async def run(rounds: int, redis_url: str | None) -> None:
@@ -90,24 +76,17 @@ async def run(rounds: int, redis_url: str | None) -> None:
     }
     if redis_url:
         configs["redis"] = Settings(**{**base.model_dump(), **NEVER_REFUSE, "redis_url": redis_url})
-    headers = {"authorization": f"Bearer {issue_token(base, 'user-1')}"}
     clients: dict[str, httpx.AsyncClient] = {}
-    for name, settings in configs.items():
-        app = create_app(settings)
-        clients[name] = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://bench", headers=headers
-        )
-    try:
+    async with AsyncExitStack() as opened:
+        for name, settings in configs.items():
+            clients[name] = await opened.enter_async_context(gateway_client(settings))
+            clients[name].headers.update(bearer("user-1"))
         for name, client in clients.items():
             # Register the documents (APQ's first round trip) and warm caches.
             for query in (SMALL, HOME_FEED):
-                sha = hashlib.sha256(query.encode()).hexdigest()
                 r = await client.post(
                     "/graphql",
-                    json={
-                        "query": query,
-                        "extensions": {"persistedQuery": {"version": 1, "sha256Hash": sha}},
-                    },
+                    json=payload(query, extensions=persisted_query(document_hash(query))),
                 )
                 assert r.status_code == 200 and "errors" not in r.json(), (name, r.text)
                 for _ in range(20):
@@ -118,9 +97,9 @@ async def run(rounds: int, redis_url: str | None) -> None:
             samples: dict[str, list[float]] = {n: [] for n in clients}
             for _ in range(rounds):
                 for name, client in clients.items():
-                    payload = body(query, persisted=name != "off")
+                    request = body(query, persisted=name != "off")
                     started = time.perf_counter()
-                    r = await client.post("/graphql", json=payload)
+                    r = await client.post("/graphql", json=request)
                     samples[name].append((time.perf_counter() - started) * 1000)
                     assert r.status_code == 200, r.text
             p50 = {n: statistics.median(s) for n, s in samples.items()}
@@ -128,12 +107,6 @@ async def run(rounds: int, redis_url: str | None) -> None:
             cells = "".join(f"{p50[n]:>10.2f} / {p90[n]:<5.2f}" for n in clients)
             extra = ", ".join(f"{n} {p50[n] - p50['off']:+.2f}" for n in clients if n != "off")
             print(f"{label:<10}{cells}   {extra}")
-    finally:
-        for client in clients.values():
-            await client.aclose()
-        for client in clients.values():
-            governance = getattr(client._transport, "app").state.governance  # noqa: B009
-            await governance.aclose()
 
 
 def cost_analysis_time() -> None:

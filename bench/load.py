@@ -19,7 +19,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -30,7 +29,14 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
+# tests.support is not installed: it is imported from the checkout this script is in.
 REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from tests.support.process import ServerProcess  # noqa: E402
+from tests.support.repo import OPERATIONS as OPERATIONS_DIR  # noqa: E402
+from tests.support.tokens import bearer  # noqa: E402
+
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
 OPERATIONS = ("HomeFeed", "Search", "Playlist", "MadeForYou", "Library", "Node")
 BACKEND_METRIC = "crossfade_backend_requests_total"
@@ -63,7 +69,7 @@ class OperationResult:
 
 def default_operations_dir() -> Path:
     configured = os.environ.get("CROSSFADE_OPERATIONS_DIR")
-    return Path(configured) if configured else REPO_ROOT.parent / "shared" / "operations"
+    return Path(configured) if configured else OPERATIONS_DIR
 
 
 def _duration_ms(text: str) -> float:
@@ -139,12 +145,6 @@ def metrics(gateway: str) -> dict[str, float]:
     return backend_requests(http(f"{gateway}/metrics").decode())
 
 
-def dev_token(user: str) -> str:
-    crossfade = Path(sys.executable).parent / "crossfade"
-    command = [str(crossfade) if crossfade.exists() else "crossfade", "token", user]
-    return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
-
-
 def _stored(global_id: str) -> bool:
     """True for a Relay ID of a stored entity ("Playlist:42"), not a generated mix."""
     try:
@@ -199,21 +199,8 @@ def ceiling_server(bodies: Path, port: int) -> Iterator[str]:
         sys.executable, "-m", "uvicorn", "bench.ceiling:app", "--host", "127.0.0.1",
         "--port", str(port), "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
-    process = subprocess.Popen(command, env=env, cwd=REPO_ROOT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                http(f"{url}/healthz")
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("the ceiling server did not start")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(10)
+    with ServerProcess(command, port, env=env, start_timeout_s=10.0) as ceiling:
+        yield ceiling.url
 
 
 def print_table(results: list[OperationResult]) -> None:
@@ -248,10 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         print("error: wrk is not installed (bench/run.sh installs it)", file=sys.stderr)
         return 1
 
-    headers = {
-        "Content-Type": "application/json",
-        "Authorization": f"Bearer {dev_token(args.user)}",
-    }
+    headers = {"Content-Type": "application/json", **bearer(args.user)}
     endpoint = f"{args.gateway}/graphql"
     work = Path(tempfile.mkdtemp(prefix="crossfade-bench-"))
     bodies = work / "bodies"

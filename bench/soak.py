@@ -18,8 +18,6 @@ import json
 import os
 import random
 import re
-import socket
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -30,14 +28,22 @@ from typing import Any
 
 import httpx
 
+# tests.support is not installed: it is imported from the checkout this script is in.
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from gateway.authenticator import issue_token  # noqa: E402
 from gateway.config import Settings  # noqa: E402
 from resolvers.global_id import to_global_id  # noqa: E402
+from tests.support.process import (  # noqa: E402
+    backend_process,
+    gateway_process,
+    start_all,
+    stop_all,
+)
+from tests.support.repo import operation  # noqa: E402
 
-FAULTS = {
+FAULTS: dict[str, list[str]] = {
     "catalog": [],
     "library": ["--inject-error-rate", "0.1"],
     "playlists": ["--inject-error-rate", "0.2"],
@@ -48,31 +54,11 @@ WORDS = ["love", "night", "metalica", "queen", "dance", "blue", "rock", "fire", 
 RECORD_PLAY = "mutation Play($id: ID!) { recordPlay(input: {trackId: $id}) { playedAt } }"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def rss_kib(pid: int) -> int:
     """Resident set size from /proc (psutil is not a dependency)."""
     status = Path(f"/proc/{pid}/status").read_text()
     match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
     return int(match.group(1)) if match else -1
-
-
-def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{url}: process exited with {proc.returncode}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(url)
 
 
 @dataclass
@@ -147,8 +133,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def soak(args: argparse.Namespace, gateway_url: str, gateway_pid: int) -> dict[str, Any]:
-    ops_dir = REPO.parent / "shared" / "operations"
-    operations = {n: (ops_dir / f"{n}.graphql").read_text() for n in WEIGHTS}
+    operations = {n: operation(n) for n in WEIGHTS}
     settings = Settings()
     tokens = [issue_token(settings, f"user-{i}") for i in range(1, 201)]
     tally = Tally()
@@ -214,38 +199,17 @@ def main() -> int:
     args = p.parse_args()
     if not 1 <= args.seconds <= 1800 or not 1 <= args.concurrency <= 64:
         p.error("--seconds must be 1..1800 and --concurrency 1..64")
-    env = {**os.environ}
-    procs: list[subprocess.Popen[bytes]] = []
-    log = open(f"/tmp/crossfade-soak-{os.getpid()}.log", "wb")  # noqa: SIM115
+    # The default data dir (./data, from `make data model`); the processes' logs in one file.
+    log = Path(f"/tmp/crossfade-soak-{os.getpid()}.log")
+    backends = {name: backend_process(name, None, *f, log=log) for name, f in FAULTS.items()}
+    urls = {f"CROSSFADE_{name.upper()}_URL": p.url for name, p in backends.items()}
+    gateway = gateway_process(None, log=log, CROSSFADE_LOG_LEVEL="ERROR", **urls)
+    start_all(backends.values())
     try:
-        for name, flags in FAULTS.items():
-            port = free_port()
-            cmd = [sys.executable, "-m", "gateway.cli", "backend", name, "--port", str(port)]
-            procs.append(subprocess.Popen(cmd + flags, cwd=REPO, env=env, stdout=log, stderr=log))
-            env[f"CROSSFADE_{name.upper()}_URL"] = f"http://127.0.0.1:{port}"
-        for name, proc in zip(FAULTS, procs, strict=True):
-            wait_healthy(env[f"CROSSFADE_{name.upper()}_URL"], proc)
-        port = free_port()
-        gateway = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)],
-            cwd=REPO,
-            env={**env, "CROSSFADE_LOG_LEVEL": "ERROR"},
-            stdout=log,
-            stderr=log,
-        )
-        procs.append(gateway)
-        url = f"http://127.0.0.1:{port}"
-        wait_healthy(url, gateway)
-        report = asyncio.run(soak(args, url, gateway.pid))
+        with gateway:
+            report = asyncio.run(soak(args, gateway.url, gateway.pid))
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        log.close()
+        stop_all(backends.values())
     results = REPO / "bench" / "results"
     results.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

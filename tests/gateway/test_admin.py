@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.support.app import GatewayClient
 
 
 @pytest.mark.anyio
 async def test_reloading_without_a_trained_model_is_a_conflict(
-    client: httpx.AsyncClient, tmp_path: Path
+    client: GatewayClient, tmp_path: Path
 ) -> None:
     # given a gateway whose models folder holds no trained model
-    ranking = client.app.state.services.ranking  # type: ignore[attr-defined]
+    ranking = client.app.state.services.ranking
     served = ranking.core.version
     ranking.models_dir = tmp_path
     # when the operator asks for a reload

@@ -2,49 +2,28 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import operation
-from tests.gateway.test_operations import gql
-from tests.processes import free_port, wait_healthy
-
-BACKENDS = ("catalog", "library", "playlists", "search")
+from backends.names import BACKENDS
+from gateway.config import Settings
+from tests.support.app import gateway_client
+from tests.support.graphql import execute
+from tests.support.process import backend_process, start_all, stop_all
+from tests.support.repo import operation
 
 
 @pytest.fixture(scope="module")
 def backend_urls(data_dir: Path) -> Iterator[dict[str, str]]:
-    env = {**os.environ, "CROSSFADE_DATA_DIR": str(data_dir)}
-    procs: list[subprocess.Popen[bytes]] = []
-    urls: dict[str, str] = {}
+    processes = {name: backend_process(name, data_dir) for name in BACKENDS}
+    start_all(processes.values(), timeout_s=30)
     try:
-        for name in BACKENDS:
-            port = free_port()
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "gateway.cli", "backend", name, "--port", str(port)],
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
-            urls[name] = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        for proc, url in zip(procs, urls.values(), strict=True):
-            wait_healthy(url, proc, deadline)
-        yield urls
+        yield {name: process.url for name, process in processes.items()}
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(timeout=10)
+        stop_all(processes.values())
 
 
 @pytest.mark.slow
@@ -54,20 +33,14 @@ async def test_operations_answer_the_same_over_real_http(
     client: httpx.AsyncClient,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from gateway.app import create_app
-    from gateway.config import Settings
-
     for name, url in backend_urls.items():
         monkeypatch.setenv(f"CROSSFADE_{name.upper()}_URL", url)
     settings = Settings()
     assert all(settings.backend_url(n) for n in BACKENDS)
-    app = create_app(settings)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
-    ) as remote:
+    async with gateway_client(settings) as remote:
         for op, variables in [("Search", {"q": "metalica"}), ("Library", {}), ("MadeForYou", {})]:
-            over_http = await gql(remote, operation(op), variables)
-            in_process = await gql(client, operation(op), variables)
+            over_http = await execute(remote, operation(op), variables)
+            in_process = await execute(client, operation(op), variables)
             assert "errors" not in over_http, over_http.get("errors")
             assert over_http == in_process, op
         ready = await remote.get("/readyz")

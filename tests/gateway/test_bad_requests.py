@@ -8,13 +8,9 @@ mistake is not a server error. One test sends the same refusals to a real uvicor
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
-import subprocess
-import sys
-import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,8 +20,11 @@ import orjson
 import pytest
 
 from resolvers.global_id import to_global_id
-from tests.conftest import bearer, operation
-from tests.processes import free_port, wait_healthy
+from tests.support.app import Gateway, GatewayClient
+from tests.support.graphql import payload_bytes
+from tests.support.process import gateway_process
+from tests.support.repo import operation
+from tests.support.tokens import bearer
 
 pytestmark = pytest.mark.anyio
 
@@ -48,14 +47,6 @@ class Case:
     allow: str | None = None
 
 
-def _json(value: object) -> bytes:
-    return orjson.dumps(value)
-
-
-def _gql(query: str, variables: dict[str, Any] | None = None, **extra: Any) -> bytes:
-    return _json({"query": query, "variables": variables, **extra})
-
-
 ME = "{ me { id } }"
 SEARCH = "query($q: String!) { search(query: $q) { query } }"
 NODES = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }"
@@ -74,32 +65,37 @@ HTTP_CASES = [
     Case("JSON number body", 400, "BAD_REQUEST", body=b"42"),
     Case("JSON null body", 400, "BAD_REQUEST", body=b"null"),
     Case("empty body", 400, "BAD_REQUEST", body=b""),
-    Case("missing query", 400, "BAD_REQUEST", body=_json({"variables": {}})),
-    Case("null query", 400, "BAD_REQUEST", body=_json({"query": None})),
-    Case("non-string query", 400, "BAD_REQUEST", body=_json({"query": [ME]})),
+    Case("missing query", 400, "BAD_REQUEST", body=orjson.dumps({"variables": {}})),
+    Case("null query", 400, "BAD_REQUEST", body=orjson.dumps({"query": None})),
+    Case("non-string query", 400, "BAD_REQUEST", body=orjson.dumps({"query": [ME]})),
     Case(
-        "variables not an object", 400, "BAD_REQUEST", body=_json({"query": ME, "variables": [1]})
+        "variables not an object",
+        400,
+        "BAD_REQUEST",
+        body=orjson.dumps({"query": ME, "variables": [1]}),
     ),
     Case(
         "unknown operationName",
         400,
         "BAD_REQUEST",
-        body=_gql("query A { me { id } }", operationName="B"),
+        body=payload_bytes("query A { me { id } }", operationName="B"),
     ),
     Case(
         "non-string operationName",
         400,
         "BAD_REQUEST",
-        body=_gql("query A { me { id } }", operationName=7),
+        body=payload_bytes("query A { me { id } }", operationName=7),
     ),
-    Case("batch of two", 400, "BAD_REQUEST", body=_json([{"query": ME}] * 2)),
+    Case("batch of two", 400, "BAD_REQUEST", body=orjson.dumps([{"query": ME}] * 2)),
     Case(
         "oversized batch of mutations",
         400,
         "BAD_REQUEST",
-        body=_json([{"query": CREATE.format("batch")}] * 500),
+        body=orjson.dumps([{"query": CREATE.format("batch")}] * 500),
     ),
-    Case("no content type", 415, "UNSUPPORTED_MEDIA_TYPE", body=_gql(ME), content_type=None),
+    Case(
+        "no content type", 415, "UNSUPPORTED_MEDIA_TYPE", body=payload_bytes(ME), content_type=None
+    ),
     Case(
         "application/graphql",
         415,
@@ -111,7 +107,7 @@ HTTP_CASES = [
         "json-like type",
         415,
         "UNSUPPORTED_MEDIA_TYPE",
-        body=_gql(ME),
+        body=payload_bytes(ME),
         content_type="application/jsonx",
     ),
     Case(
@@ -122,7 +118,7 @@ HTTP_CASES = [
         params={"query": RECORD_PLAY.format(TRACK_1)},
         allow="POST",
     ),
-    Case("PUT", 405, "METHOD_NOT_ALLOWED", method="PUT", body=_gql(ME), allow="GET, POST"),
+    Case("PUT", 405, "METHOD_NOT_ALLOWED", method="PUT", body=payload_bytes(ME), allow="GET, POST"),
     Case(
         "GET with unparsable variables",
         400,
@@ -130,34 +126,46 @@ HTTP_CASES = [
         method="GET",
         params={"query": ME, "variables": "{x"},
     ),
-    Case("body over 1 MiB", 413, "PAYLOAD_TOO_LARGE", body=_gql(ME, pad="x" * MIB)),
+    Case("body over 1 MiB", 413, "PAYLOAD_TOO_LARGE", body=payload_bytes(ME, pad="x" * MIB)),
 ]
 
 # Well-formed requests that GraphQL refuses: HTTP 200 with a coded error and no data.
 GRAPHQL_CASES = [
-    Case("syntax error", 200, "GRAPHQL_PARSE_FAILED", body=_gql("{ me { id ")),
-    Case("unknown field", 200, "GRAPHQL_VALIDATION_FAILED", body=_gql("{ me { password } }")),
+    Case("syntax error", 200, "GRAPHQL_PARSE_FAILED", body=payload_bytes("{ me { id ")),
+    Case(
+        "unknown field", 200, "GRAPHQL_VALIDATION_FAILED", body=payload_bytes("{ me { password } }")
+    ),
     Case(
         "unknown argument",
         200,
         "GRAPHQL_VALIDATION_FAILED",
-        body=_gql('{ search(q: "x") { query } }'),
+        body=payload_bytes('{ search(q: "x") { query } }'),
     ),
-    Case("subscription", 200, "GRAPHQL_VALIDATION_FAILED", body=_gql("subscription { me { id } }")),
-    Case("wrong variable type", 200, "BAD_USER_INPUT", body=_gql(SEARCH, {"q": 5})),
-    Case("missing required variable", 200, "BAD_USER_INPUT", body=_gql(SEARCH, {})),
+    Case(
+        "subscription",
+        200,
+        "GRAPHQL_VALIDATION_FAILED",
+        body=payload_bytes("subscription { me { id } }"),
+    ),
+    Case("wrong variable type", 200, "BAD_USER_INPUT", body=payload_bytes(SEARCH, {"q": 5})),
+    Case("missing required variable", 200, "BAD_USER_INPUT", body=payload_bytes(SEARCH, {})),
     Case(
         "Int variable overflow",
         200,
         "BAD_USER_INPUT",
-        body=_gql("query($n: Int) { me { playlists(first: $n) { totalCount } } }", {"n": 2**40}),
+        body=payload_bytes(
+            "query($n: Int) { me { playlists(first: $n) { totalCount } } }", {"n": 2**40}
+        ),
     ),
     Case(
-        "null in a non-null list variable", 200, "BAD_USER_INPUT", body=_gql(NODES, {"ids": [None]})
+        "null in a non-null list variable",
+        200,
+        "BAD_USER_INPUT",
+        body=payload_bytes(NODES, {"ids": [None]}),
     ),
-    Case("query depth", 200, "QUERY_TOO_COMPLEX", body=_gql(DEEP)),
-    Case("alias count", 200, "QUERY_TOO_COMPLEX", body=_gql(ALIASES)),
-    Case("token count", 200, "QUERY_TOO_COMPLEX", body=_gql(TOKENS)),
+    Case("query depth", 200, "QUERY_TOO_COMPLEX", body=payload_bytes(DEEP)),
+    Case("alias count", 200, "QUERY_TOO_COMPLEX", body=payload_bytes(ALIASES)),
+    Case("token count", 200, "QUERY_TOO_COMPLEX", body=payload_bytes(TOKENS)),
 ]
 
 # Executed, and refused by a resolver: the field is null and its error has a code and a path.
@@ -166,25 +174,25 @@ FIELD_CASES = [
         "global ID not base64",
         200,
         "BAD_USER_INPUT",
-        body=_gql(operation("Node"), {"id": "definitely-not-base64!"}),
+        body=payload_bytes(operation("Node"), {"id": "definitely-not-base64!"}),
     ),
     Case(
         "global ID of an unknown type",
         200,
         "BAD_USER_INPUT",
-        body=_gql(operation("Node"), {"id": to_global_id("Password", 1)}),
+        body=payload_bytes(operation("Node"), {"id": to_global_id("Password", 1)}),
     ),
     Case(
         "Track ID where a Playlist ID goes",
         200,
         "BAD_USER_INPUT",
-        body=_gql(operation("Playlist"), {"id": TRACK_1}),
+        body=payload_bytes(operation("Playlist"), {"id": TRACK_1}),
     ),
     Case(
         "non-numeric playlist key",
         200,
         "BAD_USER_INPUT",
-        body=_gql(
+        body=payload_bytes(
             EDITS,
             {"playlistId": to_global_id("Playlist", "x"), "trackIds": [TRACK_1]},
             operationName="AddTracks",
@@ -194,37 +202,39 @@ FIELD_CASES = [
         "Playlist ID where a Track ID goes",
         200,
         "BAD_USER_INPUT",
-        body=_gql(EDITS, {"trackId": PLAYLIST_1}, operationName="RecordPlay"),
+        body=payload_bytes(EDITS, {"trackId": PLAYLIST_1}, operationName="RecordPlay"),
     ),
     Case(
         "page size above the maximum",
         200,
         "BAD_USER_INPUT",
-        body=_gql("{ me { playlists(first: 101) { totalCount } } }"),
+        body=payload_bytes("{ me { playlists(first: 101) { totalCount } } }"),
     ),
     Case(
         "negative page size",
         200,
         "BAD_USER_INPUT",
-        body=_gql("{ me { likedTracks(first: -1) { totalCount } } }"),
+        body=payload_bytes("{ me { likedTracks(first: -1) { totalCount } } }"),
     ),
     Case(
         "forged cursor",
         200,
         "BAD_USER_INPUT",
-        body=_gql('{ me { likedTracks(after: "Zm9yZ2Vk") { totalCount } } }'),
+        body=payload_bytes('{ me { likedTracks(after: "Zm9yZ2Vk") { totalCount } } }'),
     ),
     Case(
         "too many IDs",
         200,
         "BAD_USER_INPUT",
-        body=_gql(NODES, {"ids": [to_global_id("Track", i) for i in range(1, 200)]}),
+        body=payload_bytes(NODES, {"ids": [to_global_id("Track", i) for i in range(1, 200)]}),
     ),
     Case(
         "empty track list",
         200,
         "BAD_USER_INPUT",
-        body=_gql(EDITS, {"playlistId": PLAYLIST_1, "trackIds": []}, operationName="AddTracks"),
+        body=payload_bytes(
+            EDITS, {"playlistId": PLAYLIST_1, "trackIds": []}, operationName="AddTracks"
+        ),
     ),
 ]
 
@@ -286,15 +296,15 @@ def _playlists_named(data_dir: Path, name: str) -> int:
 @pytest.mark.parametrize(
     ("content_type", "encode"),
     [
-        ("text/plain", lambda q: _json({"query": q})),
-        ("text/plain;charset=UTF-8", lambda q: _json({"query": q})),
+        ("text/plain", lambda q: orjson.dumps({"query": q})),
+        ("text/plain;charset=UTF-8", lambda q: orjson.dumps({"query": q})),
         ("application/x-www-form-urlencoded", lambda q: str(httpx.QueryParams(query=q)).encode()),
         ("multipart/form-data; boundary=x", lambda q: MULTIPART.format(q).encode()),
     ],
     ids=["text", "text-charset", "form", "multipart"],
 )
 async def test_a_mutation_a_browser_could_send_cross_site_does_not_run(
-    client: httpx.AsyncClient, data_dir: Path, content_type: str, encode: Any
+    client: httpx.AsyncClient, data_dir: Path, content_type: str, encode: Callable[[str], bytes]
 ) -> None:
     # given a mutation that would leave a trace in the store
     name = f"cross-site-{uuid.uuid4().hex[:8]}"
@@ -342,7 +352,7 @@ class Upload:
 
 
 async def test_a_streamed_body_is_cut_off_without_reading_it_all(
-    client: httpx.AsyncClient, gateway_settings: Any
+    client: GatewayClient,
 ) -> None:
     # given a body with no Content-Length that would stream 64 MiB
     upload = Upload(chunks=1024)
@@ -355,7 +365,8 @@ async def test_a_streamed_body_is_cut_off_without_reading_it_all(
     # then it is refused, and past the limit only the bounded drain was pulled (and dropped)
     assert response.status_code == 413
     assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
-    bound = gateway_settings.max_body_bytes + gateway_settings.body_drain_bytes
+    settings = client.app.state.settings
+    bound = settings.max_body_bytes + settings.body_drain_bytes
     assert upload.pulled <= bound // Upload.CHUNK + 2
 
 
@@ -376,17 +387,12 @@ async def test_an_oversized_upload_that_waits_for_100_continue_is_refused_unread
     assert upload.pulled == 0
 
 
-async def test_body_limit_is_a_setting(gateway_settings: Any) -> None:
-    from gateway.app import create_app
-
-    app = create_app(gateway_settings.model_copy(update={"max_body_bytes": 4096}))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
-    ) as small:
-        query = {"query": "{ __typename }"}
-        assert (await small.post("/graphql", json=query)).status_code == 200
-        padded = await small.post("/graphql", json={**query, "pad": "x" * 5000})
-        assert padded.status_code == 413
+async def test_body_limit_is_a_setting(gateway: Gateway) -> None:
+    small = await gateway(max_body_bytes=4096)
+    query = {"query": "{ __typename }"}
+    assert (await small.post("/graphql", json=query)).status_code == 200
+    padded = await small.post("/graphql", json={**query, "pad": "x" * 5000})
+    assert padded.status_code == 413
 
 
 def test_the_token_limit_message_is_the_one_the_view_recognises() -> None:
@@ -403,32 +409,16 @@ def test_the_token_limit_message_is_the_one_the_view_recognises() -> None:
 @pytest.fixture(scope="module")
 def gateway_url(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The gateway as ``crossfade serve`` runs it: a uvicorn process on loopback."""
-    port = free_port()
     log_path = tmp_path_factory.mktemp("gateway") / "stderr.log"
-    env = {**os.environ, "CROSSFADE_DATA_DIR": str(data_dir)}
-    for name in ("CATALOG", "LIBRARY", "PLAYLISTS", "SEARCH"):
-        env.pop(f"CROSSFADE_{name}_URL", None)
-    with log_path.open("wb") as log_file:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log_file,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc, deadline=time.monotonic() + 60)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
-        # The server's own log holds no warnings or errors for any of the refusals.
-        noisy = [
-            line
-            for line in log_path.read_text(errors="replace").splitlines()
-            if '"level":"ERROR"' in line or '"level":"WARNING"' in line or "Traceback" in line
-        ]
-        assert noisy == [], noisy
+    with gateway_process(data_dir, log=log_path) as gateway:
+        yield gateway.url
+    # The server's own log holds no warnings or errors for any of the refusals.
+    noisy = [
+        line
+        for line in log_path.read_text(errors="replace").splitlines()
+        if '"level":"ERROR"' in line or '"level":"WARNING"' in line or "Traceback" in line
+    ]
+    assert noisy == [], noisy
 
 
 @pytest.mark.slow

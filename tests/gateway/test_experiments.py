@@ -7,7 +7,7 @@ import contextlib
 import logging
 import sqlite3
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,8 @@ import httpx
 import pytest
 
 from ranking.experiments import Experiment, Variant, parse_plan
-from tests.conftest import bearer
+from tests.support.app import Gateway, GatewayClient, asgi_client
+from tests.support.graphql import execute, without_errors
 
 HOME_MODEL = {
     "name": "home-model",
@@ -88,27 +89,8 @@ def test_bad_experiment_settings_fail_start_up_with_the_reason(
 
 
 @pytest.fixture
-async def experiment_client(settings_env: Path) -> AsyncIterator[httpx.AsyncClient]:
-    from gateway.app import create_app
-    from gateway.config import Settings
-
-    app = create_app(Settings(data_dir=settings_env, experiments=[HOME_MODEL, SEARCH_BLEND]))
-    app.state.services.clients.clear_caches()
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
-    ) as c:
-        c.app = app  # type: ignore[attr-defined]
-        yield c
-
-
-async def _post(client: httpx.AsyncClient, query: str, user: str | None) -> dict[str, Any]:
-    response = await client.post(
-        "/graphql", json={"query": query}, headers=bearer(user) if user else {}
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    assert "errors" not in body, body
-    return body
+async def experiment_client(gateway: Gateway) -> GatewayClient:
+    return await gateway(experiments=[HOME_MODEL, SEARCH_BLEND])
 
 
 @pytest.mark.anyio
@@ -122,11 +104,11 @@ async def test_served_variant_is_in_extensions_and_logged_once(
     for user, variant in expected.items():
         caplog.clear()
         with caplog.at_level(logging.INFO, logger="crossfade.experiments"):
-            body = await _post(experiment_client, HOME, user)
+            body = without_errors(await execute(experiment_client, HOME, user=user))
         # Home serves Recommended and Discover Weekly from the variant: one entry, one log.
         assert body["extensions"]["experiments"] == {"home-model": variant}
         exposures = [r for r in caplog.records if r.getMessage() == "experiment exposure"]
-        assert [r.fields for r in exposures] == [  # type: ignore[attr-defined]
+        assert [getattr(r, "fields", None) for r in exposures] == [
             {
                 "event": "exposure",
                 "experiment": "home-model",
@@ -135,7 +117,7 @@ async def test_served_variant_is_in_extensions_and_logged_once(
                 "user": user,
             }
         ]
-    body = await _post(experiment_client, SEARCH, "user-1")
+    body = without_errors(await execute(experiment_client, SEARCH, user="user-1"))
     assert body["extensions"]["experiments"] == {"search-blend": "personal"}
 
 
@@ -143,13 +125,13 @@ async def test_served_variant_is_in_extensions_and_logged_once(
 async def test_anonymous_requests_are_not_bucketed(
     experiment_client: httpx.AsyncClient,
 ) -> None:
-    body = await _post(experiment_client, SEARCH, None)
+    body = without_errors(await execute(experiment_client, SEARCH, user=None))
     assert "experiments" not in body.get("extensions", {})
 
 
 @pytest.mark.anyio
 async def test_requests_without_experiments_report_none(client: httpx.AsyncClient) -> None:
-    body = await _post(client, HOME, "user-1")
+    body = without_errors(await execute(client, HOME, user="user-1"))
     assert "experiments" not in body.get("extensions", {})
 
 
@@ -197,13 +179,15 @@ def _explicit_share(body: dict[str, Any]) -> dict[str, tuple[int, int]]:
 
 @pytest.mark.anyio
 async def test_explicit_filter_is_honoured_on_every_ranked_surface(
-    client: httpx.AsyncClient, data_dir: Path
+    client: GatewayClient, data_dir: Path
 ) -> None:
     ranked = {"RECOMMENDED", "BECAUSE_YOU_LISTENED", "DISCOVER_WEEKLY", "DAILY_MIXES"}
-    services = client.app.state.services  # type: ignore[attr-defined]
+    services = client.app.state.services
     # given a listener whose unfiltered shelves do carry explicit tracks
     for user_id in range(400, 300, -1):
-        unfiltered = _explicit_share(await _post(client, PERSONAL, f"user-{user_id}"))
+        unfiltered = _explicit_share(
+            without_errors(await execute(client, PERSONAL, user=f"user-{user_id}"))
+        )
         if ranked <= set(unfiltered) and all(
             unfiltered[k][0] > 0 for k in ("RECOMMENDED", "BECAUSE_YOU_LISTENED")
         ):
@@ -213,7 +197,9 @@ async def test_explicit_filter_is_honoured_on_every_ranked_surface(
     # when they turn the filter on
     with explicit_filter(data_dir / "crossfade.db", user_id):
         services.clients.clear_caches()
-        filtered = _explicit_share(await _post(client, PERSONAL, f"user-{user_id}"))
+        filtered = _explicit_share(
+            without_errors(await execute(client, PERSONAL, user=f"user-{user_id}"))
+        )
     services.clients.clear_caches()
     # then no ranked surface serves an explicit track, and none runs empty
     assert {k: filtered[k][0] for k in ranked} == dict.fromkeys(ranked, 0)
@@ -221,18 +207,14 @@ async def test_explicit_filter_is_honoured_on_every_ranked_surface(
 
 
 @pytest.mark.anyio
-async def test_model_reload_is_loopback_only(client: httpx.AsyncClient) -> None:
-    app = client.app  # type: ignore[attr-defined]
+async def test_model_reload_is_loopback_only(client: GatewayClient) -> None:
+    app = client.app
     version = app.state.services.ranking.core.version
     response = await client.post("/admin/reload-model", json={})
     # httpx's ASGI transport presents the client as 127.0.0.1.
     assert response.status_code == 200, response.text
     assert response.json() == {"version": version}
-    outside = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app, client=("203.0.113.9", 40000)),
-        base_url="http://gateway.test",
-    )
-    async with outside:
+    async with asgi_client(app, client_ip="203.0.113.9") as outside:
         refused = await outside.post("/admin/reload-model", json={})
     assert refused.status_code == 403
     assert refused.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"

@@ -29,9 +29,12 @@ from schemathesis import GenerationMode
 from schemathesis.graphql import nodes
 from schemathesis.schemas import APIOperation
 
+from gateway.config import Settings
 from resolvers.global_id import NODE_TYPES, to_global_id
-from tests.conftest import REPO, bearer
-from tests.store_copy import copy_store
+from tests.support.app import gateway_client
+from tests.support.repo import SDL
+from tests.support.store import STORE, copy_store
+from tests.support.tokens import bearer
 
 pytestmark = pytest.mark.anyio
 
@@ -52,7 +55,7 @@ def _ids() -> st.SearchStrategy[Any]:
 
 
 schemathesis.graphql.scalar("ID", _ids())
-SCHEMA = schemathesis.graphql.from_path(REPO / "schema" / "schema.graphql")
+SCHEMA = schemathesis.graphql.from_path(SDL)
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]  # type: ignore[union-attr]
 
 
@@ -87,21 +90,13 @@ def _known_ids(db: Path) -> list[str]:
 async def fuzz_client(
     data_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[httpx.AsyncClient]:
-    from gateway.app import create_app
-    from gateway.config import Settings
-
     store = copy_store(data_dir, tmp_path_factory.mktemp("fuzz-store"))
-    KNOWN_IDS[:] = _known_ids(store / "crossfade.db")
+    KNOWN_IDS[:] = _known_ids(store / STORE)
     settings = Settings(
         data_dir=store, catalog_url=None, library_url=None, playlists_url=None, search_url=None
     )
-    app = create_app(settings)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
-    ) as client:
+    async with gateway_client(settings) as client:
         yield client
-    for http in app.state.http_clients.values():
-        await http.aclose()
 
 
 def _failures(response: httpx.Response, document: str) -> list[str]:

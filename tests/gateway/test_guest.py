@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from resolvers.global_id import to_global_id
-from tests.conftest import bearer, operation
+from tests.support.repo import operation
+from tests.support.tokens import bearer
 
 pytestmark = pytest.mark.anyio
 

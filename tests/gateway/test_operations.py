@@ -2,37 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import pytest
 
-from tests.conftest import bearer, operation
-from tests.gateway.calls import CallMeter
+from tests.support.app import GatewayClient
+from tests.support.calls import CallMeter
+from tests.support.graphql import execute
+from tests.support.repo import operation
 
 pytestmark = pytest.mark.anyio
 
 
-async def gql(
-    client: httpx.AsyncClient,
-    query: str,
-    variables: dict[str, Any] | None = None,
-    *,
-    user: str | None = "user-1",
-    operation_name: str | None = None,
-) -> dict[str, Any]:
-    response = await client.post(
-        "/graphql",
-        json={"query": query, "variables": variables or {}, "operationName": operation_name},
-        headers=bearer(user) if user else {},
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
 async def test_home_feed_has_six_mixed_shelves_and_a_greeting(client: httpx.AsyncClient) -> None:
-    body = await gql(client, operation("HomeFeed"))
+    body = await execute(client, operation("HomeFeed"))
     assert "errors" not in body, body["errors"]
     home = body["data"]["home"]
     assert home["greeting"].split(",")[0] in {
@@ -60,7 +42,7 @@ async def test_home_feed_has_six_mixed_shelves_and_a_greeting(client: httpx.Asyn
 
 
 async def test_guest_home_has_editorial_and_popular_shelves(client: httpx.AsyncClient) -> None:
-    body = await gql(
+    body = await execute(
         client,
         "{ home { greeting sections { edges { node { kind items(first: 3) { totalCount } } } } } }",
         user=None,
@@ -71,7 +53,7 @@ async def test_guest_home_has_editorial_and_popular_shelves(client: httpx.AsyncC
 
 
 async def test_search_finds_metallica_despite_the_typo(client: httpx.AsyncClient) -> None:
-    body = await gql(client, operation("Search"), {"q": "metalica"})
+    body = await execute(client, operation("Search"), {"q": "metalica"})
     assert "errors" not in body, body.get("errors")
     result = body["data"]["search"]
     assert result["topResult"]["__typename"] == "Artist"
@@ -84,16 +66,16 @@ async def test_search_finds_metallica_despite_the_typo(client: httpx.AsyncClient
 
 
 async def test_search_ranks_more_relevant_tracks_first(client: httpx.AsyncClient) -> None:
-    body = await gql(client, operation("Search"), {"q": "master of puppets", "first": 5})
+    body = await execute(client, operation("Search"), {"q": "master of puppets", "first": 5})
     first = body["data"]["search"]["tracks"]["edges"][0]["node"]
     assert first["name"].lower() == "master of puppets"
 
 
 async def test_playlist_page_with_added_at(client: httpx.AsyncClient, listener: str) -> None:
-    library = await gql(client, operation("Library"), user=listener)
+    library = await execute(client, operation("Library"), user=listener)
     playlists = library["data"]["me"]["playlists"]["edges"]
     pid = playlists[0]["node"]["id"]
-    body = await gql(client, operation("Playlist"), {"id": pid}, user=listener)
+    body = await execute(client, operation("Playlist"), {"id": pid}, user=listener)
     assert "errors" not in body, body.get("errors")
     page = body["data"]["playlist"]
     assert page["owner"]["id"] == library["data"]["me"]["id"]
@@ -104,13 +86,15 @@ async def test_playlist_page_with_added_at(client: httpx.AsyncClient, listener: 
 
 
 async def test_made_for_you_discover_weekly_and_daily_mixes(client: httpx.AsyncClient) -> None:
-    body = await gql(client, operation("MadeForYou"))
+    body = await execute(client, operation("MadeForYou"))
     assert "errors" not in body, body.get("errors")
     me = body["data"]["me"]
     dw = me["discoverWeekly"]
     assert dw["name"] == "Discover Weekly"
     assert dw["tracks"]["totalCount"] == 30 and len(dw["tracks"]["edges"]) == 30
-    recent = await gql(client, "{ me { recentlyPlayed(first: 100) { edges { node { id } } } } }")
+    recent = await execute(
+        client, "{ me { recentlyPlayed(first: 100) { edges { node { id } } } } }"
+    )
     played = {e["node"]["id"] for e in recent["data"]["me"]["recentlyPlayed"]["edges"]}
     assert not played & {e["node"]["id"] for e in dw["tracks"]["edges"]}
     mixes = me["dailyMixes"]
@@ -122,7 +106,7 @@ async def test_made_for_you_discover_weekly_and_daily_mixes(client: httpx.AsyncC
 async def test_library_lists_own_playlists_and_likes(
     client: httpx.AsyncClient, listener: str
 ) -> None:
-    body = await gql(client, operation("Library"), {"first": 5}, user=listener)
+    body = await execute(client, operation("Library"), {"first": 5}, user=listener)
     me = body["data"]["me"]
     assert "errors" not in body
     assert me["likedTracks"]["totalCount"] >= len(me["likedTracks"]["edges"]) > 0
@@ -134,19 +118,19 @@ async def test_library_lists_own_playlists_and_likes(
 
 
 async def test_node_refetches_every_kind(client: httpx.AsyncClient) -> None:
-    search = await gql(client, operation("Search"), {"q": "ghost", "first": 1})
+    search = await execute(client, operation("Search"), {"q": "ghost", "first": 1})
     result = search["data"]["search"]
     ids = [result[k]["edges"][0]["node"]["id"] for k in ("tracks", "artists", "albums")]
     for gid in ids:
-        body = await gql(client, operation("Node"), {"id": gid})
+        body = await execute(client, operation("Node"), {"id": gid})
         assert body["data"]["node"]["id"] == gid and body["data"]["node"]["name"]
 
 
 async def test_playlist_page_costs_a_constant_number_of_backend_calls(
-    client: httpx.AsyncClient,
+    client: GatewayClient,
 ) -> None:
     # given a playlist with many tracks (editorial lists hold 50)
-    body = await gql(
+    body = await execute(
         client,
         "{ home { sections(first: 20) { edges { node { kind items(first: 50)"
         " { edges { node { ... on Playlist { id tracks(first: 1) { totalCount } } }"
@@ -161,10 +145,10 @@ async def test_playlist_page_costs_a_constant_number_of_backend_calls(
     ]
     biggest = max(playlists, key=lambda p: p["tracks"]["totalCount"])
     assert biggest["tracks"]["totalCount"] >= 50
-    client.app.state.services.clients.clear_caches()  # type: ignore[attr-defined]
+    client.app.state.services.clients.clear_caches()
     # when the page is read with artists and albums
     with CallMeter() as meter:
-        page = await gql(client, operation("Playlist"), {"id": biggest["id"]}, user=None)
+        page = await execute(client, operation("Playlist"), {"id": biggest["id"]}, user=None)
     # then: header, page, tracks, albums, artists (+ album artists) — not one per track
     assert len(page["data"]["playlist"]["tracks"]["edges"]) >= 50
     assert meter.calls["playlists"] == 2

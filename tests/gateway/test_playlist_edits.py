@@ -5,20 +5,20 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import operation
-from tests.gateway.test_operations import gql
+from tests.support.graphql import execute
+from tests.support.repo import operation
 
 pytestmark = pytest.mark.anyio
 EDITS = operation("PlaylistEdits")
 
 
 async def _track_ids(client: httpx.AsyncClient, q: str, n: int) -> list[str]:
-    body = await gql(client, operation("Search"), {"q": q, "first": n})
+    body = await execute(client, operation("Search"), {"q": q, "first": n})
     return [e["node"]["id"] for e in body["data"]["search"]["tracks"]["edges"]]
 
 
 async def _create(client: httpx.AsyncClient, user: str = "user-1") -> dict[str, str]:
-    body = await gql(
+    body = await execute(
         client,
         EDITS,
         {"name": "Road trip", "public": True},
@@ -35,7 +35,7 @@ async def test_add_with_the_expected_snapshot_then_conflict_with_a_stale_one(
 ) -> None:
     playlist = await _create(client)
     tracks = await _track_ids(client, "metallica", 3)
-    added = await gql(
+    added = await execute(
         client,
         EDITS,
         {
@@ -49,7 +49,7 @@ async def test_add_with_the_expected_snapshot_then_conflict_with_a_stale_one(
     assert after["tracks"]["totalCount"] == 2
     assert after["snapshotId"] != playlist["snapshotId"]
     # a client that still holds the first snapshot is refused, and nothing changes
-    stale = await gql(
+    stale = await execute(
         client,
         EDITS,
         {
@@ -62,7 +62,7 @@ async def test_add_with_the_expected_snapshot_then_conflict_with_a_stale_one(
     assert stale["data"]["addTracksToPlaylist"] is None
     assert stale["errors"][0]["extensions"]["code"] == "CONFLICT"
     assert stale["errors"][0]["path"] == ["addTracksToPlaylist"]
-    page = await gql(client, operation("Playlist"), {"id": playlist["id"]})
+    page = await execute(client, operation("Playlist"), {"id": playlist["id"]})
     assert page["data"]["playlist"]["tracks"]["totalCount"] == 2
     assert page["data"]["playlist"]["snapshotId"] == after["snapshotId"]
 
@@ -73,8 +73,8 @@ async def test_a_retried_add_with_the_same_idempotency_key_adds_once(
     playlist = await _create(client)
     tracks = await _track_ids(client, "ghost", 2)
     variables = {"playlistId": playlist["id"], "trackIds": tracks, "idempotencyKey": "retry-1"}
-    first = await gql(client, EDITS, variables, operation_name="AddTracks")
-    second = await gql(client, EDITS, variables, operation_name="AddTracks")
+    first = await execute(client, EDITS, variables, operation_name="AddTracks")
+    second = await execute(client, EDITS, variables, operation_name="AddTracks")
     assert first["data"] == second["data"]
     assert second["data"]["addTracksToPlaylist"]["playlist"]["tracks"]["totalCount"] == 2
 
@@ -82,20 +82,20 @@ async def test_a_retried_add_with_the_same_idempotency_key_adds_once(
 async def test_remove_tracks_and_only_the_owner_edits(client: httpx.AsyncClient) -> None:
     playlist = await _create(client)
     tracks = await _track_ids(client, "rock", 3)
-    await gql(
+    await execute(
         client,
         EDITS,
         {"playlistId": playlist["id"], "trackIds": tracks},
         operation_name="AddTracks",
     )
-    removed = await gql(
+    removed = await execute(
         client,
         EDITS,
         {"playlistId": playlist["id"], "trackIds": tracks[:1]},
         operation_name="RemoveTracks",
     )
     assert removed["data"]["removeTracksFromPlaylist"]["playlist"]["tracks"]["totalCount"] == 2
-    other = await gql(
+    other = await execute(
         client,
         EDITS,
         {"playlistId": playlist["id"], "trackIds": tracks},
@@ -103,7 +103,7 @@ async def test_remove_tracks_and_only_the_owner_edits(client: httpx.AsyncClient)
         user="user-2",
     )
     assert other["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    guest = await gql(
+    guest = await execute(
         client,
         EDITS,
         {"playlistId": playlist["id"], "trackIds": tracks},
@@ -115,11 +115,11 @@ async def test_remove_tracks_and_only_the_owner_edits(client: httpx.AsyncClient)
 
 async def test_record_play_shows_in_the_next_home(client: httpx.AsyncClient) -> None:
     track = (await _track_ids(client, "master of puppets", 1))[0]
-    played = await gql(
+    played = await execute(
         client, EDITS, {"trackId": track}, operation_name="RecordPlay", user="user-3"
     )
     assert played["data"]["recordPlay"]["track"]["id"] == track
-    home = await gql(client, operation("HomeFeed"), user="user-3")
+    home = await execute(client, operation("HomeFeed"), user="user-3")
     recent = next(
         e["node"]
         for e in home["data"]["home"]["sections"]["edges"]

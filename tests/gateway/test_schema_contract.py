@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from graphql import GraphQLNamedType
+from graphql import GraphQLNamedType, GraphQLObjectType
 from graphql import build_schema as parse_sdl
 
 from gateway.graphql_schema import build_schema
-
-SDL = Path(__file__).resolve().parents[2] / "schema" / "schema.graphql"
+from tests.support.repo import SDL
 
 
 def test_committed_sdl_matches_the_code() -> None:
@@ -39,5 +36,5 @@ def test_lists_are_connections_with_a_page_cap() -> None:
     schema = parse_sdl(SDL.read_text())
     for name, t in schema.type_map.items():
         if name.endswith("Connection"):
-            fields = t.fields  # type: ignore[attr-defined]
-            assert {"totalCount", "edges", "pageInfo"} <= set(fields), name
+            assert isinstance(t, GraphQLObjectType), name
+            assert {"totalCount", "edges", "pageInfo"} <= set(t.fields), name

@@ -27,6 +27,8 @@ def violations(source: str, filename: str) -> Iterator[str]:
             modules = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module:
             modules = [node.module]
+        else:
+            continue
         for module in modules:
             if module in ALLOWED_MODULES:
                 continue

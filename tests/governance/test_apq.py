@@ -2,37 +2,31 @@
 
 from __future__ import annotations
 
-import hashlib
-from typing import Any
-
-import httpx
 import orjson
 import pytest
 
-from tests.conftest import bearer, operation
-from tests.gateway.calls import CallMeter
-from tests.governance.conftest import AppClient
+from tests.support.app import Gateway
+from tests.support.calls import CallMeter
+from tests.support.graphql import USER, document_hash, persisted_query, post
+from tests.support.repo import operation
+from tests.support.tokens import bearer
 
 pytestmark = pytest.mark.anyio
 
 SEARCH = operation("Search")
-SEARCH_SHA = hashlib.sha256(SEARCH.encode()).hexdigest()
-
-
-def apq(sha: str) -> dict[str, Any]:
-    return {"persistedQuery": {"version": 1, "sha256Hash": sha}}
-
-
-async def post(client: httpx.AsyncClient, body: dict[str, Any], **kw: Any) -> httpx.Response:
-    return await client.post("/graphql", json=body, headers={**bearer("user-1"), **kw})
+SEARCH_SHA = document_hash(SEARCH)
 
 
 async def test_unknown_hash_alone_is_persisted_query_not_found_with_status_200(
-    app_client: AppClient,
+    gateway: Gateway,
 ) -> None:
-    async with app_client() as client:
-        with CallMeter() as meter:
-            r = await post(client, {"variables": {"q": "metalica"}, "extensions": apq(SEARCH_SHA)})
+    client = await gateway()
+    with CallMeter() as meter:
+        r = await post(
+            client,
+            {"variables": {"q": "metalica"}, "extensions": persisted_query(SEARCH_SHA)},
+            user=USER,
+        )
     assert r.status_code == 200
     assert r.json() == {
         "errors": [
@@ -46,15 +40,25 @@ async def test_unknown_hash_alone_is_persisted_query_not_found_with_status_200(
 
 
 async def test_hash_with_query_registers_it_then_the_hash_alone_runs_it(
-    app_client: AppClient,
+    gateway: Gateway,
 ) -> None:
-    async with app_client() as client:
-        # given: Apollo's second attempt, hash and query
-        first = await post(
-            client, {"query": SEARCH, "variables": {"q": "metalica"}, "extensions": apq(SEARCH_SHA)}
-        )
-        # when: the next request sends the hash only
-        again = await post(client, {"variables": {"q": "metalica"}, "extensions": apq(SEARCH_SHA)})
+    client = await gateway()
+    # given: Apollo's second attempt, hash and query
+    first = await post(
+        client,
+        {
+            "query": SEARCH,
+            "variables": {"q": "metalica"},
+            "extensions": persisted_query(SEARCH_SHA),
+        },
+        user=USER,
+    )
+    # when: the next request sends the hash only
+    again = await post(
+        client,
+        {"variables": {"q": "metalica"}, "extensions": persisted_query(SEARCH_SHA)},
+        user=USER,
+    )
     # then: both answer the same data
     assert first.status_code == again.status_code == 200
     assert "errors" not in again.json()
@@ -63,12 +67,18 @@ async def test_hash_with_query_registers_it_then_the_hash_alone_runs_it(
 
 
 async def test_hash_that_does_not_match_the_query_is_refused_and_not_stored(
-    app_client: AppClient,
+    gateway: Gateway,
 ) -> None:
     wrong = "0" * 64
-    async with app_client() as client:
-        r = await post(client, {"query": SEARCH, "variables": {"q": "x"}, "extensions": apq(wrong)})
-        after = await post(client, {"variables": {"q": "x"}, "extensions": apq(wrong)})
+    client = await gateway()
+    r = await post(
+        client,
+        {"query": SEARCH, "variables": {"q": "x"}, "extensions": persisted_query(wrong)},
+        user=USER,
+    )
+    after = await post(
+        client, {"variables": {"q": "x"}, "extensions": persisted_query(wrong)}, user=USER
+    )
     assert r.status_code == 400
     assert r.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
     assert "does not match" in r.json()["errors"][0]["message"]
@@ -85,23 +95,25 @@ async def test_hash_that_does_not_match_the_query_is_refused_and_not_stored(
     ],
 )
 async def test_malformed_persisted_query_extension_is_400(
-    app_client: AppClient, extension: object
+    gateway: Gateway, extension: object
 ) -> None:
-    async with app_client() as client:
-        r = await post(client, {"query": SEARCH, "extensions": {"persistedQuery": extension}})
+    client = await gateway()
+    r = await post(
+        client, {"query": SEARCH, "extensions": {"persistedQuery": extension}}, user=USER
+    )
     assert r.status_code == 400
     assert r.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
 
 
-async def test_get_with_the_hash_is_cacheable_by_a_cdn(app_client: AppClient) -> None:
+async def test_get_with_the_hash_is_cacheable_by_a_cdn(gateway: Gateway) -> None:
     node = 'query Tiny { search(query: "metal") { artists(first: 2) { totalCount } } }'
-    sha = hashlib.sha256(node.encode()).hexdigest()
-    params = {"extensions": orjson.dumps(apq(sha)).decode()}
-    async with app_client() as client:
-        missing = await client.get("/graphql", params=params)
-        await client.post("/graphql", json={"query": node, "extensions": apq(sha)})
-        guest = await client.get("/graphql", params=params)
-        signed_in = await client.get("/graphql", params=params, headers=bearer("user-1"))
+    sha = document_hash(node)
+    params = {"extensions": orjson.dumps(persisted_query(sha)).decode()}
+    client = await gateway()
+    missing = await client.get("/graphql", params=params)
+    await client.post("/graphql", json={"query": node, "extensions": persisted_query(sha)})
+    guest = await client.get("/graphql", params=params)
+    signed_in = await client.get("/graphql", params=params, headers=bearer("user-1"))
     # A miss must not stick in a cache: the client registers the query right after.
     assert missing.status_code == 200
     assert missing.headers["cache-control"] == "no-store"
@@ -112,29 +124,31 @@ async def test_get_with_the_hash_is_cacheable_by_a_cdn(app_client: AppClient) ->
     assert signed_in.headers["cache-control"] == "private, max-age=60"
 
 
-async def test_post_responses_carry_no_cache_headers(app_client: AppClient) -> None:
-    async with app_client() as client:
-        r = await post(client, {"query": "{ home { greeting } }"})
+async def test_post_responses_carry_no_cache_headers(gateway: Gateway) -> None:
+    client = await gateway()
+    r = await post(client, {"query": "{ home { greeting } }"}, user=USER)
     assert r.status_code == 200
     assert "cache-control" not in r.headers
 
 
-async def test_with_apq_off_a_hash_alone_is_not_supported(app_client: AppClient) -> None:
-    async with app_client(apq=False) as client:
-        r = await post(client, {"extensions": apq(SEARCH_SHA)})
-        plain = await post(client, {"query": SEARCH, "variables": {"q": "metal"}})
+async def test_with_apq_off_a_hash_alone_is_not_supported(gateway: Gateway) -> None:
+    client = await gateway(apq=False)
+    r = await post(client, {"extensions": persisted_query(SEARCH_SHA)}, user=USER)
+    plain = await post(client, {"query": SEARCH, "variables": {"q": "metal"}}, user=USER)
     assert r.status_code == 200
     assert r.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_SUPPORTED"
     assert plain.status_code == 200 and "errors" not in plain.json()
 
 
-async def test_store_is_bounded_least_recently_used_first(app_client: AppClient) -> None:
+async def test_store_is_bounded_least_recently_used_first(gateway: Gateway) -> None:
     queries = [f"query Q{i} {{ home {{ greeting }} }}" for i in range(3)]
-    hashes = [hashlib.sha256(q.encode()).hexdigest() for q in queries]
-    async with app_client(apq_cache_size=2) as client:
-        for q, h in zip(queries, hashes, strict=True):
-            assert (await post(client, {"query": q, "extensions": apq(h)})).status_code == 200
-        oldest = await post(client, {"extensions": apq(hashes[0])})
-        newest = await post(client, {"extensions": apq(hashes[2])})
+    hashes = [document_hash(q) for q in queries]
+    client = await gateway(apq_cache_size=2)
+    for q, h in zip(queries, hashes, strict=True):
+        assert (
+            await post(client, {"query": q, "extensions": persisted_query(h)}, user=USER)
+        ).status_code == 200
+    oldest = await post(client, {"extensions": persisted_query(hashes[0])}, user=USER)
+    newest = await post(client, {"extensions": persisted_query(hashes[2])}, user=USER)
     assert oldest.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
     assert newest.json()["data"]["home"]["greeting"]

@@ -3,18 +3,16 @@ with no backend call."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
 from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
 
 from gateway.governance.query_cost import operation_cost
 from gateway.graphql_schema import build_schema
-from tests.conftest import OPERATIONS, bearer, operation
-from tests.gateway.calls import CallMeter
-from tests.gateway.test_operations import gql
-from tests.governance.conftest import AppClient
+from tests.support.app import Gateway
+from tests.support.calls import CallMeter
+from tests.support.graphql import USER, execute, post
+from tests.support.repo import OPERATIONS, operation
 
 SCHEMA = build_schema()._schema
 DEFAULT_LIMIT = 10_000
@@ -45,7 +43,7 @@ def cost(query: str, variables: dict[str, object] | None = None, name: str | Non
 
 def stakeholder_operations() -> dict[str, int]:
     costs: dict[str, int] = {}
-    for path in sorted(Path(OPERATIONS).glob("*.graphql")):
+    for path in sorted(OPERATIONS.glob("*.graphql")):
         document = parse(path.read_text())
         for op in document.definitions:
             if isinstance(op, OperationDefinitionNode) and op.name:
@@ -104,21 +102,21 @@ def test_nodes_costs_per_id() -> None:
 
 @pytest.mark.anyio
 async def test_cost_is_reported_in_the_response_extensions(client: httpx.AsyncClient) -> None:
-    body = await gql(client, operation("HomeFeed"))
+    body = await execute(client, operation("HomeFeed"))
     assert "errors" not in body
     assert body["extensions"]["cost"] == {"requested": 1657, "limit": DEFAULT_LIMIT}
 
 
 @pytest.mark.anyio
 async def test_a_query_over_the_limit_is_refused_before_any_backend_call(
-    app_client: AppClient,
+    gateway: Gateway,
 ) -> None:
     # given: every playlist of the listener with every track, artist and album: 100 x 100 rows
     greedy = """query Greedy { me { playlists(first: 100) { edges { node {
         tracks(first: 100) { edges { node { name artists { name } album { name } } } } } } } } }"""
-    async with app_client() as client:
-        with CallMeter() as meter:
-            r = await client.post("/graphql", json={"query": greedy}, headers=bearer("user-1"))
+    client = await gateway()
+    with CallMeter() as meter:
+        r = await post(client, {"query": greedy}, user=USER)
     # then
     assert r.status_code == 200
     body = r.json()
@@ -131,11 +129,11 @@ async def test_a_query_over_the_limit_is_refused_before_any_backend_call(
 
 
 @pytest.mark.anyio
-async def test_the_limit_is_a_setting(app_client: AppClient) -> None:
-    async with app_client(max_query_cost=1000) as client:
-        with CallMeter() as meter:
-            body = await gql(client, operation("HomeFeed"))
-        small = await gql(client, operation("HomeFeed"), {"sections": 4, "items": 6})
+async def test_the_limit_is_a_setting(gateway: Gateway) -> None:
+    client = await gateway(max_query_cost=1000)
+    with CallMeter() as meter:
+        body = await execute(client, operation("HomeFeed"))
+    small = await execute(client, operation("HomeFeed"), {"sections": 4, "items": 6})
     assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
     assert meter.total == 0
     assert "errors" not in small and small["extensions"]["cost"]["limit"] == 1000
@@ -145,6 +143,6 @@ async def test_the_limit_is_a_setting(app_client: AppClient) -> None:
 async def test_graphiql_introspection_fits_the_limit(client: httpx.AsyncClient) -> None:
     from graphql import get_introspection_query
 
-    body = await gql(client, get_introspection_query())
+    body = await execute(client, get_introspection_query())
     assert "errors" not in body, body.get("errors")
     assert body["data"]["__schema"]["queryType"]["name"] == "Query"

@@ -8,19 +8,16 @@ import httpx
 import pytest
 
 from gateway.governance.rate_limiter import Charge, Limit, MemoryRateLimiter
-from tests.conftest import bearer, operation
-from tests.gateway.calls import CallMeter
-from tests.governance.conftest import AppClient
+from tests.support.app import Gateway
+from tests.support.calls import CallMeter
+from tests.support.graphql import post
+from tests.support.repo import operation
 
 pytestmark = pytest.mark.anyio
 
 TINY = {"query": "{ home { greeting } }"}
 # Practically no refill during a test: the burst is all there is.
 SLOW = 0.001
-
-
-async def post(client: httpx.AsyncClient, headers: dict[str, str] | None = None) -> httpx.Response:
-    return await client.post("/graphql", json=TINY, headers=headers or {})
 
 
 def assert_rate_limited(r: httpx.Response) -> None:
@@ -32,47 +29,47 @@ def assert_rate_limited(r: httpx.Response) -> None:
 
 
 async def test_a_listener_over_the_request_burst_gets_429_and_others_do_not(
-    app_client: AppClient,
+    gateway: Gateway,
 ) -> None:
     settings: dict[str, Any] = {"rate_limit_listener_rps": SLOW, "rate_limit_listener_burst": 3}
-    async with app_client(**settings) as client:
-        allowed = [(await post(client, bearer("user-1"))).status_code for _ in range(3)]
-        refused = await post(client, bearer("user-1"))
-        other = await post(client, bearer("user-2"))
+    client = await gateway(**settings)
+    allowed = [(await post(client, TINY, user="user-1")).status_code for _ in range(3)]
+    refused = await post(client, TINY, user="user-1")
+    other = await post(client, TINY, user="user-2")
     assert allowed == [200, 200, 200]
     assert_rate_limited(refused)
     assert other.status_code == 200
 
 
-async def test_guests_are_limited_per_client_ip(app_client: AppClient) -> None:
+async def test_guests_are_limited_per_client_ip(gateway: Gateway) -> None:
     settings: dict[str, Any] = {"rate_limit_listener_rps": SLOW, "rate_limit_listener_burst": 2}
-    async with app_client(client_ip="192.0.2.1", **settings) as client:
-        statuses = [(await post(client)).status_code for _ in range(3)]
-        # A token names a listener, who has a bucket of their own.
-        signed_in = await post(client, bearer("user-1"))
+    client = await gateway(client_ip="192.0.2.1", **settings)
+    statuses = [(await post(client, TINY)).status_code for _ in range(3)]
+    # A token names a listener, who has a bucket of their own.
+    signed_in = await post(client, TINY, user="user-1")
     assert statuses == [200, 200, 429]
     assert signed_in.status_code == 200
 
 
-async def test_a_client_name_is_limited_across_listeners(app_client: AppClient) -> None:
+async def test_a_client_name_is_limited_across_listeners(gateway: Gateway) -> None:
     settings: dict[str, Any] = {"rate_limit_client_rps": SLOW, "rate_limit_client_burst": 3}
-    async with app_client(**settings) as client:
-        statuses = []
-        for user, header in [
-            ("user-1", "apollographql-client-name"),
-            ("user-2", "x-client-name"),
-            ("user-3", "apollographql-client-name"),
-            ("user-4", "x-client-name"),
-        ]:
-            r = await post(client, {**bearer(user), header: "web-player"})
-            statuses.append(r.status_code)
-        other_app = await post(client, {**bearer("user-5"), "x-client-name": "ios"})
+    client = await gateway(**settings)
+    statuses = []
+    for user, header in [
+        ("user-1", "apollographql-client-name"),
+        ("user-2", "x-client-name"),
+        ("user-3", "apollographql-client-name"),
+        ("user-4", "x-client-name"),
+    ]:
+        r = await post(client, TINY, user=user, headers={header: "web-player"})
+        statuses.append(r.status_code)
+    other_app = await post(client, TINY, user="user-5", headers={"x-client-name": "ios"})
     assert statuses == [200, 200, 200, 429]
     assert other_app.status_code == 200
 
 
 async def test_query_cost_is_charged_and_refused_with_429_before_any_backend_call(
-    app_client: AppClient,
+    gateway: Gateway,
 ) -> None:
     # given: a cost bucket holding about one and a half Home screens (HomeFeed costs 1657)
     settings: dict[str, Any] = {
@@ -81,11 +78,11 @@ async def test_query_cost_is_charged_and_refused_with_429_before_any_backend_cal
         "max_query_cost": 2500,
     }
     request = {"query": operation("HomeFeed")}
-    async with app_client(**settings) as client:
-        first = await client.post("/graphql", json=request, headers=bearer("user-1"))
-        with CallMeter() as meter:
-            second = await client.post("/graphql", json=request, headers=bearer("user-1"))
-        cheap = await client.post("/graphql", json=TINY, headers=bearer("user-1"))
+    client = await gateway(**settings)
+    first = await post(client, request, user="user-1")
+    with CallMeter() as meter:
+        second = await post(client, request, user="user-1")
+    cheap = await post(client, TINY, user="user-1")
     assert first.status_code == 200 and "errors" not in first.json()
     assert_rate_limited(second)
     assert second.json()["data"] is None
@@ -94,15 +91,15 @@ async def test_query_cost_is_charged_and_refused_with_429_before_any_backend_cal
     assert cheap.status_code == 200 and "errors" not in cheap.json()
 
 
-async def test_rate_limiting_can_be_switched_off(app_client: AppClient) -> None:
-    async with app_client(rate_limit=False, rate_limit_listener_burst=1) as client:
-        statuses = {(await post(client, bearer("user-1"))).status_code for _ in range(3)}
+async def test_rate_limiting_can_be_switched_off(gateway: Gateway) -> None:
+    client = await gateway(rate_limit=False, rate_limit_listener_burst=1)
+    statuses = {(await post(client, TINY, user="user-1")).status_code for _ in range(3)}
     assert statuses == {200}
 
 
-async def test_health_and_metrics_are_not_rate_limited(app_client: AppClient) -> None:
-    async with app_client(rate_limit_listener_rps=SLOW, rate_limit_listener_burst=1) as client:
-        statuses = {(await client.get("/healthz")).status_code for _ in range(3)}
+async def test_health_and_metrics_are_not_rate_limited(gateway: Gateway) -> None:
+    client = await gateway(rate_limit_listener_rps=SLOW, rate_limit_listener_burst=1)
+    statuses = {(await client.get("/healthz")).status_code for _ in range(3)}
     assert statuses == {200}
 
 

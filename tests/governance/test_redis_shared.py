@@ -3,7 +3,6 @@ gateway processes (real uvicorn, `crossfade serve`) pointed at the same Redis.""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,37 +12,39 @@ import pytest
 from gateway.governance.documents import RedisDocumentStore
 from gateway.governance.rate_limiter import Charge, Limit, RedisRateLimiter
 from gateway.governance.redis_store import connect
-from tests.conftest import bearer, operation
-from tests.governance.conftest import start_gateways, stop
+from tests.support.graphql import document_hash, persisted_query
+from tests.support.loopback import free_port
+from tests.support.process import gateway_process, start_all, stop_all
+from tests.support.repo import operation
+from tests.support.tokens import bearer
 
 SEARCH = operation("Search")
-SEARCH_SHA = hashlib.sha256(SEARCH.encode()).hexdigest()
+SEARCH_SHA = document_hash(SEARCH)
 BURST = 6
-
-
-def apq(sha: str) -> dict[str, object]:
-    return {"persistedQuery": {"version": 1, "sha256Hash": sha}}
 
 
 @pytest.fixture(scope="module")
 def gateways(data_dir: Path, redis_url: str) -> Iterator[list[str]]:
     """Two replicas sharing one Redis, with a small per-listener request burst."""
-    import redis
+    import redis  # the tests below name their clients `redis`
 
     with redis.Redis.from_url(redis_url) as r:
         r.flushdb()
-    env = {
-        "CROSSFADE_DATA_DIR": str(data_dir),
-        "CROSSFADE_REDIS_URL": redis_url,
-        "CROSSFADE_RATE_LIMIT_LISTENER_RPS": "0.001",
-        "CROSSFADE_RATE_LIMIT_LISTENER_BURST": str(BURST),
-        "CROSSFADE_LOG_LEVEL": "WARNING",
-    }
-    procs, urls = start_gateways(2, env)
+    replicas = [
+        gateway_process(
+            data_dir,
+            CROSSFADE_REDIS_URL=redis_url,
+            CROSSFADE_RATE_LIMIT_LISTENER_RPS="0.001",
+            CROSSFADE_RATE_LIMIT_LISTENER_BURST=str(BURST),
+            CROSSFADE_LOG_LEVEL="WARNING",
+        )
+        for _ in range(2)
+    ]
+    start_all(replicas)
     try:
-        yield urls
+        yield [replica.url for replica in replicas]
     finally:
-        stop(procs)
+        stop_all(replicas)
 
 
 @pytest.mark.slow
@@ -54,16 +55,16 @@ def test_a_query_registered_on_one_replica_runs_by_hash_on_the_other(
     variables = {"q": "metalica"}
     # given: B has never seen the hash
     before = httpx.post(
-        f"{b}/graphql", json={"variables": variables, "extensions": apq(SEARCH_SHA)}
+        f"{b}/graphql", json={"variables": variables, "extensions": persisted_query(SEARCH_SHA)}
     )
     # when: A registers it (Apollo's retry with the full query)
     registered = httpx.post(
         f"{a}/graphql",
-        json={"query": SEARCH, "variables": variables, "extensions": apq(SEARCH_SHA)},
+        json={"query": SEARCH, "variables": variables, "extensions": persisted_query(SEARCH_SHA)},
     )
     # then: B runs it by hash alone
     by_hash = httpx.post(
-        f"{b}/graphql", json={"variables": variables, "extensions": apq(SEARCH_SHA)}
+        f"{b}/graphql", json={"variables": variables, "extensions": persisted_query(SEARCH_SHA)}
     )
     assert before.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
     assert registered.status_code == 200 and "errors" not in registered.json()
@@ -126,8 +127,6 @@ async def test_redis_document_store_shares_documents_between_instances(flush_red
 
 @pytest.mark.anyio
 async def test_an_unreachable_redis_degrades_to_not_found_and_no_limit() -> None:
-    from tests.governance.conftest import free_port
-
     redis = connect(f"redis://127.0.0.1:{free_port()}/0", timeout_s=0.2, max_connections=2)
     try:
         store = RedisDocumentStore(redis, "test:apq:", ttl_s=60, local_size=10)

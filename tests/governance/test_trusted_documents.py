@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +10,10 @@ import pytest
 
 from gateway.cli import main
 from gateway.governance.manifest import ManifestError, load_manifest
-from tests.conftest import OPERATIONS, bearer
-from tests.gateway.calls import CallMeter
-from tests.governance.conftest import AppClient
+from tests.support.app import Gateway
+from tests.support.calls import CallMeter
+from tests.support.graphql import USER, document_hash, persisted_query, post
+from tests.support.repo import OPERATIONS
 
 TWO_OPERATIONS = """
 query TrackPage($id: ID!) { node(id: $id) { ...TrackFields } }
@@ -45,7 +45,7 @@ def test_persist_splits_each_operation_with_the_fragments_it_uses(tmp_path: Path
     assert all("Unused" not in op["body"] for op in manifest["operations"])
     for op in manifest["operations"]:
         assert op["type"] == "query"
-        assert op["id"] == hashlib.sha256(op["body"].encode()).hexdigest()
+        assert op["id"] == document_hash(op["body"])
 
 
 def test_persist_splits_the_playlist_edits_into_four_mutations(tmp_path: Path) -> None:
@@ -110,27 +110,21 @@ def entry(manifest_path: Path, name: str) -> dict[str, str]:
     return found
 
 
-def apq(sha: str) -> dict[str, object]:
-    return {"persistedQuery": {"version": 1, "sha256Hash": sha}}
-
-
 @pytest.mark.anyio
 async def test_persisted_only_mode_runs_manifest_operations_by_hash(
-    app_client: AppClient, manifest_path: Path
+    gateway: Gateway, manifest_path: Path
 ) -> None:
     search = entry(manifest_path, "Search")
-    async with app_client(trusted_documents=manifest_path) as client:
-        r = await client.post(
-            "/graphql",
-            json={"variables": {"q": "metalica"}, "extensions": apq(search["id"])},
-            headers=bearer("user-1"),
-        )
-        # The identical body is the same trusted document.
-        by_body = await client.post(
-            "/graphql",
-            json={"query": search["body"], "variables": {"q": "metalica"}},
-            headers=bearer("user-1"),
-        )
+    client = await gateway(trusted_documents=manifest_path)
+    r = await post(
+        client,
+        {"variables": {"q": "metalica"}, "extensions": persisted_query(search["id"])},
+        user=USER,
+    )
+    # The identical body is the same trusted document.
+    by_body = await post(
+        client, {"query": search["body"], "variables": {"q": "metalica"}}, user=USER
+    )
     assert r.status_code == 200 and "errors" not in r.json()
     assert r.json()["data"]["search"]["topResult"]["name"] == "Metallica"
     assert by_body.json()["data"] == r.json()["data"]
@@ -141,20 +135,20 @@ async def test_persisted_only_mode_runs_manifest_operations_by_hash(
     "request_body",
     [
         {"query": "{ home { greeting } }"},  # ad hoc
-        {"extensions": apq("ab" * 32)},  # a hash outside the manifest
+        {"extensions": persisted_query("ab" * 32)},  # a hash outside the manifest
         # APQ registration is off: a new query cannot be smuggled in with its own hash.
         {
             "query": "{ home { greeting } }",
-            "extensions": apq(hashlib.sha256(b"{ home { greeting } }").hexdigest()),
+            "extensions": persisted_query(document_hash("{ home { greeting } }")),
         },
     ],
 )
 async def test_persisted_only_mode_refuses_everything_else_before_any_backend_call(
-    app_client: AppClient, manifest_path: Path, request_body: dict[str, object]
+    gateway: Gateway, manifest_path: Path, request_body: dict[str, object]
 ) -> None:
-    async with app_client(trusted_documents=manifest_path) as client:
-        with CallMeter() as meter:
-            r = await client.post("/graphql", json=request_body, headers=bearer("user-1"))
+    client = await gateway(trusted_documents=manifest_path)
+    with CallMeter() as meter:
+        r = await post(client, request_body, user=USER)
     assert r.status_code == 400
     assert r.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_ALLOWED"
     assert meter.total == 0

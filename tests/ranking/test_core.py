@@ -1,3 +1,5 @@
+"""The ranking core on four clear tastes: what it recommends, mixes and refuses to serve."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -6,16 +8,7 @@ import numpy as np
 import pytest
 
 from ranking import RankingCore
-from tests.ranking.conftest import ARTISTS_PER_GENRE, TRACKS_PER_ARTIST, genre_tracks
-
-
-def artist_of(track: int) -> int:
-    return (track - 1) // TRACKS_PER_ARTIST + 1
-
-
-def genre_of(track: int) -> int:
-    return (track - 1) // (TRACKS_PER_ARTIST * ARTISTS_PER_GENRE)
-
+from tests.support.tastes import artist_of, genre_of, genre_tracks
 
 ROCKER = {t: 3.0 for t in genre_tracks(0)[:12]}
 
@@ -122,6 +115,7 @@ def test_top_artists_and_genres_follow_play_counts(core: RankingCore) -> None:
 
 def test_core_is_immutable(core: RankingCore) -> None:
     with pytest.raises(AttributeError):
+        # The type checker refuses this too; the test is that it also fails at run time.
         core.version = "other"  # type: ignore[misc]
     assert not core.catalog.track_ids.flags.writeable
 

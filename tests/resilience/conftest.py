@@ -1,60 +1,33 @@
-"""Fixtures of the resilience tests: backend processes and a gateway in front of them."""
+"""Fixtures of the resilience tests: reference backends and the gateway as real processes
+(gateway apps in front of them come from the ``gateway`` fixture of tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
-from tests.resilience.processes import BackendProcess
-
-SpawnBackend = Callable[..., BackendProcess]
-GatewayFactory = Callable[..., Any]
+from tests.support.edit_stack import EditStack, edit_stack
+from tests.support.process import ServerProcess, SpawnBackend, backend_process, stop_all
 
 
 @pytest.fixture
 def spawn_backend(data_dir: Path) -> Iterator[SpawnBackend]:
     """``spawn_backend("search", "--inject-latency-ms", "5000")``: started, stopped after."""
-    started: list[BackendProcess] = []
+    started: list[ServerProcess] = []
 
-    def spawn(name: str, *flags: str) -> BackendProcess:
-        process = BackendProcess(name, data_dir, *flags).start()
-        started.append(process)
-        return process
+    def spawn(name: str, *flags: str) -> ServerProcess:
+        started.append(backend_process(name, data_dir, *flags).start())
+        return started[-1]
 
     yield spawn
-    for process in started:
-        process.stop()
+    stop_all(started)
 
 
-@pytest.fixture
-async def gateway(settings_env: Path) -> AsyncIterator[GatewayFactory]:
-    """``await gateway(search=process, request_deadline_s=1)``: a gateway app client whose
-    named backends are the given processes (the others stay in-process)."""
-    from gateway.app import create_app
-    from gateway.config import Settings
-
-    clients: list[httpx.AsyncClient] = []
-
-    async def build(**overrides: Any) -> httpx.AsyncClient:
-        for name in ("catalog", "library", "playlists", "search"):
-            process = overrides.pop(name, None)
-            if process is not None:
-                overrides[f"{name}_url"] = process.url
-        app = create_app(Settings(data_dir=settings_env, **overrides))
-        app.state.services.clients.clear_caches()
-        client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
-        )
-        client.app = app  # type: ignore[attr-defined]
-        clients.append(client)
-        return client
-
-    yield build
-    for client in clients:
-        for http in client.app.state.http_clients.values():  # type: ignore[attr-defined]
-            await http.aclose()
-        await client.aclose()
+@pytest.fixture(scope="module")
+def stack(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EditStack]:
+    """The playlists service and a gateway as processes over a private copy of the store,
+    one pair per test module."""
+    with edit_stack(data_dir, tmp_path_factory.mktemp("edit-stack")) as running:
+        yield running

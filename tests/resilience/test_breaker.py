@@ -9,10 +9,11 @@ import httpx
 import pytest
 
 from resolvers.clients.breaker import CircuitBreaker, CircuitState
-from tests.conftest import operation
-from tests.gateway.calls import CallMeter
-from tests.gateway.test_operations import gql
-from tests.resilience.conftest import GatewayFactory, SpawnBackend
+from tests.support.app import Gateway
+from tests.support.calls import CallMeter
+from tests.support.graphql import Body, execute
+from tests.support.process import SpawnBackend
+from tests.support.repo import operation
 
 
 class Clock:
@@ -101,19 +102,19 @@ def _circuit_gauge(metrics: str, backend: str) -> float:
 _QUERIES = iter(range(10_000))
 
 
-async def _search(client: httpx.AsyncClient) -> dict[str, object]:
+async def _search(client: httpx.AsyncClient) -> Body:
     # A new query each time: a cached answer would hide the backend's state.
-    return await gql(client, operation("Search"), {"q": f"love {next(_QUERIES)}"})
+    return await execute(client, operation("Search"), {"q": f"love {next(_QUERIES)}"})
 
 
 @pytest.mark.slow
 @pytest.mark.anyio
 async def test_a_killed_backend_fails_fast_and_the_gateway_recovers_when_it_returns(
-    spawn_backend: SpawnBackend, gateway: GatewayFactory
+    spawn_backend: SpawnBackend, gateway: Gateway
 ) -> None:
     # given a search backend process behind a breaker that opens after 3 failed calls
     search = spawn_backend("search")
-    client = await gateway(search=search, breaker_failures=3, breaker_reset_s=1.0)
+    client = await gateway(search_url=search.url, breaker_failures=3, breaker_reset_s=1.0)
     assert "errors" not in await _search(client)
 
     # when the process is SIGKILLed
@@ -123,7 +124,7 @@ async def test_a_killed_backend_fails_fast_and_the_gateway_recovers_when_it_retu
     refused_s = time.monotonic() - started
 
     # then the call fails as unavailable (refused connections, retried then given up)
-    error = body["errors"][0]  # type: ignore[index]
+    error = body["errors"][0]
     assert error["path"] == ["search"]
     assert error["extensions"] == {"code": "BACKEND_UNAVAILABLE", "service": "search"}
     assert refused_s < 2.0
@@ -133,7 +134,7 @@ async def test_a_killed_backend_fails_fast_and_the_gateway_recovers_when_it_retu
         started = time.monotonic()
         body = await _search(client)
         open_s = time.monotonic() - started
-    error = body["errors"][0]  # type: ignore[index]
+    error = body["errors"][0]
     assert error["extensions"] == {"code": "BACKEND_UNAVAILABLE", "service": "search"}
     assert "circuit open" in error["message"]
     assert meter.calls["search"] == 0

@@ -9,47 +9,18 @@ edits a playlist) and adds its own tracks, so where each add ended up is checkab
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 
 import anyio
 import httpx
 import pytest
 
-from tests.resilience.edit_load import (
-    Editor,
-    EditStack,
-    GatewayProcess,
-    idempotency_key,
-    playlist_key,
-    track_keys,
-)
-from tests.resilience.processes import BackendProcess
-from tests.store_copy import copy_store
+from tests.support.edit_stack import EditStack, playlist_key, track_keys
+from tests.support.editor import Editor, idempotency_key
 
 CLIENTS = 50
 PLAYLISTS = 4
 ADDS_PER_CLIENT = 2
 OWNER = "user-21"
-
-
-@pytest.fixture(scope="module")
-def stack(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EditStack]:
-    root = tmp_path_factory.mktemp("concurrent-edits")
-    store = copy_store(data_dir, root / "store")
-    playlists = BackendProcess("playlists", store).start()
-    gateway = GatewayProcess(
-        store,
-        root / "gateway.log",
-        CROSSFADE_PLAYLISTS_URL=playlists.url,
-        # 50 devices of one listener are far above a listener's fair rate: not what this tests.
-        CROSSFADE_RATE_LIMIT="false",
-    )
-    try:
-        yield EditStack(store, playlists, gateway.start())
-    finally:
-        gateway.stop()
-        playlists.stop()
 
 
 @pytest.mark.slow

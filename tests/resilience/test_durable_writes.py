@@ -13,25 +13,15 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import anyio
 import httpx
 import pytest
 
 from resolvers.global_id import to_global_id
-from tests.resilience.edit_load import (
-    Editor,
-    EditStack,
-    GatewayProcess,
-    idempotency_key,
-    playlist_key,
-    track_keys,
-)
-from tests.resilience.processes import BackendProcess
-from tests.store_copy import copy_store
+from tests.support.edit_stack import EditStack, playlist_key, track_keys
+from tests.support.editor import Editor, idempotency_key
 
 WRITERS = 12
 ADDS_PER_WRITER = 10
@@ -39,24 +29,6 @@ KILL_AFTER_ACKS = 30
 DOWN_FOR_S = 0.5
 DEADLINE_S = 60.0
 OWNER = "user-22"
-
-
-@pytest.fixture(scope="module")
-def stack(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EditStack]:
-    root = tmp_path_factory.mktemp("durable-writes")
-    store = copy_store(data_dir, root / "store")
-    playlists = BackendProcess("playlists", store).start()
-    gateway = GatewayProcess(
-        store,
-        root / "gateway.log",
-        CROSSFADE_PLAYLISTS_URL=playlists.url,
-        CROSSFADE_RATE_LIMIT="false",  # a dozen writers of one listener, flat out
-    )
-    try:
-        yield EditStack(store, playlists, gateway.start())
-    finally:
-        gateway.stop()
-        playlists.stop()
 
 
 @dataclass

@@ -5,23 +5,23 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import httpx
 import orjson
 import pytest
 
-from backends.app import create_app
 from backends.faults import Faults
 from backends.settings import BackendSettings
-from tests.resilience.conftest import SpawnBackend
+from tests.support.app import backend_client
+from tests.support.process import SpawnBackend
 
 pytestmark = pytest.mark.anyio
 
 
-def _client(data_dir: Path, faults: Faults) -> httpx.AsyncClient:
-    app = create_app("catalog", BackendSettings(data_dir=data_dir), faults)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://backend")
+def _client(data_dir: Path, faults: Faults) -> AbstractAsyncContextManager[httpx.AsyncClient]:
+    return backend_client("catalog", BackendSettings(data_dir=data_dir), faults)
 
 
 async def test_injected_errors_answer_503_while_healthz_stays_truthful(data_dir: Path) -> None:
@@ -78,6 +78,7 @@ def test_each_backend_can_have_its_own_faults(monkeypatch: pytest.MonkeyPatch) -
     assert settings.faults("catalog") == Faults(latency_ms=200.0)
 
 
+@pytest.mark.slow  # runs the CLI as a process
 def test_a_rate_above_one_is_refused_by_the_cli() -> None:
     result = subprocess.run(
         [

@@ -17,10 +17,11 @@ from gateway.services import call_policy
 from resolvers.clients.base import DEADLINE_HEADER, BackendClient
 from resolvers.clients.errors import BackendTimeout
 from resolvers.clients.scope import call_scope
-from tests.conftest import operation
-from tests.gateway.calls import CallMeter
-from tests.gateway.test_operations import gql
-from tests.resilience.conftest import GatewayFactory, SpawnBackend
+from tests.support.app import Gateway, asgi_client
+from tests.support.calls import CallMeter
+from tests.support.graphql import execute
+from tests.support.process import SpawnBackend
+from tests.support.repo import operation
 
 pytestmark = pytest.mark.anyio
 
@@ -31,8 +32,7 @@ def _echo_budget() -> httpx.AsyncClient:
     async def echo(request: Request) -> JSONResponse:
         return JSONResponse({"budget_ms": request.headers.get(DEADLINE_HEADER)})
 
-    app = Starlette(routes=[Route("/echo", echo)])
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://echo")
+    return asgi_client(Starlette(routes=[Route("/echo", echo)]), base_url="http://echo")
 
 
 async def test_each_call_sends_what_is_left_of_the_request_deadline() -> None:
@@ -64,16 +64,16 @@ def _only_error(body: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.slow
 async def test_a_slow_backend_times_out_well_before_it_answers(
-    spawn_backend: SpawnBackend, gateway: GatewayFactory
+    spawn_backend: SpawnBackend, gateway: Gateway
 ) -> None:
     # given a search backend that takes 5 s per call, and a 0.5 s search timeout
     slow = spawn_backend("search", "--inject-latency-ms", "5000")
-    client = await gateway(search=slow, backend_timeouts={"search": 0.5})
+    client = await gateway(search_url=slow.url, backend_timeouts={"search": 0.5})
 
     # when
     started = time.monotonic()
     with CallMeter() as meter:
-        body = await gql(client, operation("Search"), {"q": "metallica"})
+        body = await execute(client, operation("Search"), {"q": "metallica"})
     elapsed = time.monotonic() - started
 
     # then the search field fails with a timeout naming the service, once (no retry)
@@ -84,8 +84,10 @@ async def test_a_slow_backend_times_out_well_before_it_answers(
     assert elapsed < 3.0  # behaviour bound, not a speed figure: the backend answers at 5 s
 
     # and the request deadline caps a backend timeout longer than what is left
-    client = await gateway(search=slow, backend_timeouts={"search": 30}, request_deadline_s=0.4)
+    client = await gateway(
+        search_url=slow.url, backend_timeouts={"search": 30}, request_deadline_s=0.4
+    )
     started = time.monotonic()
-    body = await gql(client, operation("Search"), {"q": "metallica"})
+    body = await execute(client, operation("Search"), {"q": "metallica"})
     assert _only_error(body)["extensions"]["code"] == "BACKEND_TIMEOUT"
     assert time.monotonic() - started < 3.0

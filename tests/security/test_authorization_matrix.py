@@ -17,7 +17,8 @@ import httpx
 import pytest
 
 from resolvers.global_id import to_global_id
-from tests.conftest import TEST_LISTENERS, bearer
+from tests.support.graphql import execute, payload, post
+from tests.support.store import STORE, TEST_LISTENERS
 
 pytestmark = pytest.mark.anyio
 
@@ -38,25 +39,6 @@ class World:
 
     def handle(self, actor: str) -> str | None:
         return {"owner": self.owner, "other": self.other, "anonymous": None}[actor]
-
-
-async def post(
-    client: httpx.AsyncClient, query: str, variables: dict[str, Any], user: str | None
-) -> httpx.Response:
-    return await client.post(
-        "/graphql",
-        json={"query": query, "variables": variables},
-        headers=bearer(user) if user else {},
-    )
-
-
-async def run(
-    client: httpx.AsyncClient, query: str, variables: dict[str, Any], user: str | None
-) -> dict[str, Any]:
-    response = await post(client, query, variables, user)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def _listeners(db: Path) -> tuple[str, str]:
@@ -96,13 +78,15 @@ async def world(client: httpx.AsyncClient, settings_env: Path) -> World:
 
 
 async def _make_world(client: httpx.AsyncClient, settings_env: Path) -> World:
-    owner, other = _listeners(settings_env / "crossfade.db")
+    owner, other = _listeners(settings_env / STORE)
     track = to_global_id("Track", 1)
     ids = {}
     for name, public in (("private", False), ("public", True)):
-        body = await run(client, CREATE, {"name": f"matrix {name}", "public": public}, owner)
+        body = await execute(
+            client, CREATE, {"name": f"matrix {name}", "public": public}, user=owner
+        )
         ids[name] = body["data"]["createPlaylist"]["playlist"]["id"]
-        await run(client, ADD, {"p": ids[name], "t": [track]}, owner)
+        await execute(client, ADD, {"p": ids[name], "t": [track]}, user=owner)
     owner_id = int(owner.removeprefix("user-"))
     return World(
         owner=owner,
@@ -183,7 +167,10 @@ CASES: list[tuple[str, Build, dict[str, str]]] = [
 
 
 async def snapshots(client: httpx.AsyncClient, w: World) -> list[str]:
-    bodies = [await run(client, SNAPSHOT, {"id": i}, w.owner) for i in (w.private_id, w.public_id)]
+    bodies = [
+        await execute(client, SNAPSHOT, {"id": i}, user=w.owner)
+        for i in (w.private_id, w.public_id)
+    ]
     return [b["data"]["playlist"]["snapshotId"] for b in bodies]
 
 
@@ -202,7 +189,7 @@ async def test_access_matrix(
     outcome = {"owner": OK, **expected}[actor]
     before = await snapshots(client, world)
     # when
-    body = await run(client, query, variables, world.handle(actor))
+    body = await execute(client, query, variables, user=world.handle(actor))
     # then
     (field,) = body["data"].keys()
     value = body["data"][field]
@@ -232,13 +219,17 @@ async def test_someone_elses_private_playlist_answers_exactly_like_a_missing_one
             (REMOVE, "p"),
         ):
             extra = {"t": [world.track_id]} if key == "p" else {}
-            private = await post(client, query, {key: world.private_id, **extra}, user)
-            missing = await post(client, query, {key: world.missing_id, **extra}, user)
+            private = await post(
+                client, payload(query, {key: world.private_id, **extra}), user=user
+            )
+            missing = await post(
+                client, payload(query, {key: world.missing_id, **extra}), user=user
+            )
             assert (private.status_code, private.json()) == (missing.status_code, missing.json())
         # a generated mix of someone else looks like one that does not exist either
-        mix = await post(client, NODE, {"id": world.mix_id}, user)
+        mix = await post(client, payload(NODE, {"id": world.mix_id}), user=user)
         nobody = to_global_id("Playlist", "discover-weekly:user-987654321")
-        assert mix.json() == (await post(client, NODE, {"id": nobody}, user)).json()
+        assert mix.json() == (await post(client, payload(NODE, {"id": nobody}), user=user)).json()
 
 
 async def test_others_see_and_count_only_public_playlists(
@@ -253,7 +244,7 @@ async def test_others_see_and_count_only_public_playlists(
     assert total > public >= 1  # the world made one of each
     query = user_field("playlists(first: 100) { totalCount edges { node { id public } } }")
     for actor, expected_total in (("owner", total), ("other", public), ("anonymous", public)):
-        body = await run(client, query, {"u": world.owner_user_id}, world.handle(actor))
+        body = await execute(client, query, {"u": world.owner_user_id}, user=world.handle(actor))
         listing = body["data"]["node"]["playlists"]
         assert listing["totalCount"] == expected_total == len(listing["edges"]), actor
         ids = {e["node"]["id"] for e in listing["edges"]}
@@ -267,12 +258,14 @@ async def test_guests_get_the_catalog_and_search_but_no_personal_shelves(
 ) -> None:
     query = "{ home { sections(first: 20) { edges { node { kind } } } } }"
     personal = {"RECENTLY_PLAYED", "MADE_FOR_YOU", "BECAUSE_YOU_LISTENED", "TOP_ARTISTS"}
-    guest = await run(client, query, {}, None)
+    guest = await execute(client, query, {}, user=None)
     assert "errors" not in guest
     kinds = {e["node"]["kind"] for e in guest["data"]["home"]["sections"]["edges"]}
     assert kinds and not kinds & personal
-    owner = await run(client, query, {}, world.owner)
+    owner = await execute(client, query, {}, user=world.owner)
     owner_kinds = {e["node"]["kind"] for e in owner["data"]["home"]["sections"]["edges"]}
     assert owner_kinds & personal
-    search = await run(client, '{ search(query: "love") { tracks { totalCount } } }', {}, None)
+    search = await execute(
+        client, '{ search(query: "love") { tracks { totalCount } } }', {}, user=None
+    )
     assert "errors" not in search and search["data"]["search"]["tracks"]["totalCount"] > 0

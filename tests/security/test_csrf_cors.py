@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -13,7 +12,9 @@ import orjson
 import pytest
 
 from gateway.config import Settings
-from tests.conftest import bearer
+from tests.support.app import Gateway, GatewayClient
+from tests.support.store import STORE
+from tests.support.tokens import bearer
 
 pytestmark = pytest.mark.anyio
 
@@ -64,7 +65,7 @@ async def test_posts_a_browser_sends_without_preflight_do_not_execute(
     assert r.status_code == 415
     assert r.json()["errors"][0]["extensions"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
     assert "CSRF" in r.json()["errors"][0]["message"]
-    assert playlists_named(settings_env / "crossfade.db", name) == 0
+    assert playlists_named(settings_env / STORE, name) == 0
 
 
 async def test_a_preflight_header_does_not_make_a_text_body_run(
@@ -79,7 +80,7 @@ async def test_a_preflight_header_does_not_make_a_text_body_run(
     # past the CSRF check, but the view reads JSON bodies only
     assert r.status_code in {400, 415}
     assert "CSRF" not in r.json()["errors"][0]["message"]
-    assert playlists_named(settings_env / "crossfade.db", name) == 0
+    assert playlists_named(settings_env / STORE, name) == 0
 
 
 async def test_json_posts_execute(client: httpx.AsyncClient, settings_env: Path) -> None:
@@ -91,7 +92,7 @@ async def test_json_posts_execute(client: httpx.AsyncClient, settings_env: Path)
             headers={**bearer("user-5"), "content-type": content_type},
         )
         assert r.status_code == 200 and "errors" not in r.json(), r.text
-        assert playlists_named(settings_env / "crossfade.db", name) == 1
+        assert playlists_named(settings_env / STORE, name) == 1
 
 
 async def test_mutations_over_get_do_not_execute_but_queries_do(
@@ -103,7 +104,7 @@ async def test_mutations_over_get_do_not_execute_but_queries_do(
     )
     assert r.status_code in {400, 405}
     assert r.json()["errors"][0]["extensions"]["code"]
-    assert playlists_named(settings_env / "crossfade.db", name) == 0
+    assert playlists_named(settings_env / STORE, name) == 0
     ok = await client.get(
         "/graphql", params={"query": "{ me { handle } }"}, headers=bearer("user-5")
     )
@@ -111,14 +112,8 @@ async def test_mutations_over_get_do_not_execute_but_queries_do(
 
 
 @pytest.fixture
-async def cors_client(settings_env: Path) -> AsyncIterator[httpx.AsyncClient]:
-    from gateway.app import create_app
-
-    app = create_app(Settings(data_dir=settings_env, cors_origins=[ALLOWED]))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
-    ) as c:
-        yield c
+async def cors_client(gateway: Gateway) -> GatewayClient:
+    return await gateway(cors_origins=[ALLOWED])
 
 
 async def test_preflight_from_an_allowed_origin_is_answered(cors_client: httpx.AsyncClient) -> None:

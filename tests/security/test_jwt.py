@@ -1,7 +1,7 @@
 """Bearer JWT authentication: HS256 for development, RS256/ES256 from a real JWKS endpoint.
 
-The JWKS is served over loopback by uvicorn (tests/security/jwks_server.py) with keys made
-here; the gateway fetches it with httpx like it would an identity provider's.
+The JWKS is served over loopback by uvicorn (tests/support/jwks.py) with keys made here; the
+gateway fetches it with httpx like it would an identity provider's.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +19,14 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from jwt.utils import base64url_encode
 
 from gateway.config import Settings
 from gateway.jwks import JwksCache, JwksUnavailable, UnknownKey
-from tests.security.jwks_server import JwksServer, serve_jwks
+from tests.support.app import Gateway, GatewayClient, gateway_client
+from tests.support.graphql import payload, post
+from tests.support.jwks import JwksServer, serve_jwks
+from tests.support.tokens import authorization, claims, ec_jwk, rsa_jwk, sign
 
 pytestmark = pytest.mark.anyio
 
@@ -34,34 +36,6 @@ OTHER_RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 EC_KEY = ec.generate_private_key(ec.SECP256R1())
 
 
-def rsa_jwk(key: rsa.RSAPrivateKey, kid: str) -> dict[str, Any]:
-    jwk: dict[str, Any] = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
-    return {**jwk, "kid": kid, "alg": "RS256", "use": "sig"}
-
-
-def ec_jwk(key: ec.EllipticCurvePrivateKey, kid: str) -> dict[str, Any]:
-    jwk: dict[str, Any] = ECAlgorithm.to_jwk(key.public_key(), as_dict=True)
-    return {**jwk, "kid": kid, "alg": "ES256", "use": "sig"}
-
-
-def claims(settings: Settings, **overrides: Any) -> dict[str, Any]:
-    now = int(time.time())
-    base = {
-        "sub": "user-1",
-        "iss": settings.jwt_issuer,
-        "aud": settings.jwt_audience,
-        "iat": now,
-        "nbf": now,
-        "exp": now + 300,
-    }
-    return {k: v for k, v in {**base, **overrides}.items() if v is not None}
-
-
-def sign(key: Any, alg: str, kid: str | None, payload: dict[str, Any]) -> str:
-    headers = {"kid": kid} if kid else {}
-    return jwt.encode(payload, key, algorithm=alg, headers=headers)
-
-
 @pytest.fixture
 def jwks() -> Iterator[JwksServer]:
     with serve_jwks() as server:
@@ -69,35 +43,19 @@ def jwks() -> Iterator[JwksServer]:
         yield server
 
 
-Gateway = Callable[..., Awaitable[httpx.AsyncClient]]
-
-
 @pytest.fixture
-async def gateway(settings_env: Path, jwks: JwksServer) -> AsyncIterator[Gateway]:
+def gateway(gateway: Gateway, jwks: JwksServer) -> Gateway:
     """Builds a gateway over the test store that trusts the loopback JWKS."""
-    from gateway.app import create_app
 
-    opened: list[tuple[httpx.AsyncClient, Any]] = []
-
-    async def build(**overrides: Any) -> httpx.AsyncClient:
+    async def build(**overrides: Any) -> GatewayClient:
         options: dict[str, Any] = {"jwks_url": jwks.url, "jwks_min_refresh_s": 3600}
-        settings = Settings(data_dir=settings_env, **{**options, **overrides})
-        app = create_app(settings)
-        client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
-        )
-        opened.append((client, app))
-        return client
+        return await gateway(**{**options, **overrides})
 
-    yield build
-    for client, app in opened:
-        await client.aclose()
-        await app.state.authenticator.aclose()
+    return build
 
 
 async def me(client: httpx.AsyncClient, token: str | None) -> httpx.Response:
-    headers = {"authorization": f"Bearer {token}"} if token else {}
-    return await client.post("/graphql", json={"query": ME}, headers=headers)
+    return await post(client, payload(ME), headers=authorization(token) if token else {})
 
 
 def assert_401(response: httpx.Response, message_part: str) -> None:
@@ -230,16 +188,10 @@ async def test_a_rotated_key_is_picked_up_on_its_first_token(
 
 
 async def test_unreachable_jwks_is_503_not_401(settings_env: Path) -> None:
-    from gateway.app import create_app
-
     with serve_jwks() as server:
         url = server.url  # a port that nothing listens on once the server stops
-    app = create_app(Settings(data_dir=settings_env, jwks_url=url))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
-    ) as client:
+    async with gateway_client(Settings(data_dir=settings_env, jwks_url=url)) as client:
         r = await me(client, sign(RSA_KEY, "RS256", "rsa-1", claims(Settings())))
-        await app.state.authenticator.aclose()
     assert r.status_code == 503
     assert r.json()["errors"][0]["extensions"] == {
         "code": "BACKEND_UNAVAILABLE",

@@ -11,7 +11,7 @@ import pytest
 
 import schema.query
 import schema.types.user
-from tests.conftest import bearer
+from tests.support.tokens import bearer
 
 pytestmark = pytest.mark.anyio
 
