@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only: no display on a server
 
 import matplotlib.pyplot as plt
+from matplotlib.transforms import Bbox
 
 SERIES = (
     ("compiled", "distinct", "#1f77b4", ""),
@@ -21,6 +23,10 @@ SERIES = (
     ("standard", "repeated", "#ff7f0e", "//"),
 )
 Row = Mapping[str, Any]
+
+
+def _cell(value: float, spec: str) -> str:
+    return "-" if math.isnan(value) else format(value, spec)
 
 
 def _ceiling_rps(ceilings: Sequence[Row], operation: str, listeners: str, conns: int) -> float:
@@ -122,15 +128,17 @@ def draw(
                 r["listeners"],
                 f"{r['wrk']['rps']:.1f}",
                 f"{r['cpu_ms']:.2f}",
-                f"{r['wrk']['p50_ms']:.1f}",
-                f"{r['wrk']['p99_ms']:.1f}",
+                _cell(r["wrk"]["p50_ms"], ".1f"),
+                _cell(r["wrk"]["p99_ms"], ".1f"),
                 f"{r['calls_per_request']:.2f}",
                 f"{roof:.0f}",
                 f"{r['wrk']['rps'] / roof:.4f}" if roof else "-",
             ]
         )
     if cells:
-        table = table_axis.table(cellText=cells, colLabels=header, loc="center", bbox=(0, 0, 1, 1))
+        table = table_axis.table(
+            cellText=cells, colLabels=header, loc="center", bbox=Bbox.from_bounds(0, 0, 1, 1)
+        )
         table.auto_set_font_size(False)
         table.set_fontsize(8)
     notes = [f"{args.connections} connections, {args.duration} s runs"]
