@@ -134,6 +134,7 @@ class Bench:
         lines: int,
         labels: Mapping[str, str],
     ) -> Run:
+        wait_idle([gateway, *backends])  # the warm-up's last requests are not this run's
         before_counters = scrape(gateway.url)
         before = Snapshot.take([gateway, *backends])
         started = time.monotonic()
