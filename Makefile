@@ -6,7 +6,7 @@ DATA   ?= data
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test test-fast install install-dev data model graphiql lint typecheck bench clean
+.PHONY: run test test-fast install install-dev install-bench data model graphiql lint typecheck bench clean
 
 run: install data model graphiql
 	$(BIN)/crossfade serve --host $(HOST) --port $(PORT)
@@ -36,6 +36,11 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
+install-bench: $(VENV)/.installed-bench
+$(VENV)/.installed-bench: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
+	touch $@
+
 data: install
 	$(BIN)/crossfade data build
 
@@ -45,7 +50,8 @@ model: install data
 graphiql: install
 	$(BIN)/crossfade assets fetch
 
-bench: install data model graphiql
+# The whole matrix takes about 12 minutes on 2 cores; BENCH_QUICK=1 for a smoke run.
+bench: install-bench data model
 	bash bench/run.sh
 
 lint: install-dev

@@ -1,308 +1,467 @@
-"""Load-test the gateway with the stakeholders' operations and compare with a plain ceiling.
+"""`make bench`: every stakeholder operation, side by side with a plain-Starlette ceiling
+sending the same bytes, in one run.
 
-For each operation: POST it once to capture the real response (and discover IDs that later
-operations need), run wrk against the gateway, count backend requests from /metrics before
-and after, then run wrk with the same settings against bench/ceiling.py answering the same
-bytes. Prints a table and writes bench/results/bench-<time>.json. Loopback only.
+For each backend mode (in-process behind httpx.ASGITransport; four `crossfade backend`
+processes over HTTP), each engine (CROSSFADE_EXECUTOR=compiled|standard) and each operation, a
+fresh gateway process (so no listener of an earlier operation is cached):
 
-    .venv/bin/python bench/load.py --gateway http://127.0.0.1:8765
+1. answers a few requests one at a time: the first of a cold process (its backend calls),
+   the responses the ceiling will send;
+2. warms up under load with listeners kept apart for it (shared caches warm, as in a gateway
+   that has been up for a while);
+3. answers one request for a listener it has never seen (its backend calls);
+4. runs wrk with a different listener per request (and rotating variables), then with one
+   repeated listener.
+
+HomeFeed also runs at 50 concurrent clients with distinct listeners, on a fresh process, for
+its p99. The ceiling (bench/ceiling.py) is measured last with the same wrk, the same request
+files and the same connections. Each run reports req/s, the gateway process's CPU per request
+(/proc/PID/stat utime + stime, all threads), p50 and p99, backend calls per request
+(/metrics), GraphQL errors, and the CPU other processes took meanwhile. Production settings
+apart from the rate limits (off: this is a throughput test): JWT per listener signed with a
+secret of this run, CSRF, APQ and query cost as shipped.
+
+    make bench                      # the whole matrix, about 12 minutes on 2 cores
+    BENCH_QUICK=1 make bench        # a smoke run: 2-second runs, same matrix
+    .venv/bin/python bench/load.py --operations HomeFeed --engines compiled --backends separate
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import json
+import math
 import os
-import re
+import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
+import time
+import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prometheus_client.parser import text_string_to_metric_families
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
-# tests.support is not installed: it is imported from the checkout this script is in.
-REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT))
+from bench import report  # noqa: E402
+from bench.counters import Counters, scrape  # noqa: E402
+from bench.machine import Snapshot, describe, load_average  # noqa: E402
+from bench.records import BACKEND_MODES, ENGINES, CeilingRun, Probe, Run  # noqa: E402
+from bench.servers import (  # noqa: E402
+    Server,
+    backend_urls,
+    start_backends,
+    start_ceiling,
+    start_gateway,
+    stop_all,
+    wait_idle,
+)
+from bench.workload import (  # noqa: E402
+    OPERATIONS,
+    Line,
+    Workload,
+    listeners,
+    sign,
+    workload,
+    write_lines,
+)
+from bench.wrk import Load, run_wrk, write_script  # noqa: E402
+from gateway.config import OPERATIONS_DIR  # noqa: E402
 
-from tests.support.process import ServerProcess  # noqa: E402
-from tests.support.repo import OPERATIONS as OPERATIONS_DIR  # noqa: E402
-from tests.support.tokens import bearer  # noqa: E402
+LATENCY_OPERATION = "HomeFeed"
 
-RESULTS_DIR = REPO_ROOT / "bench" / "results"
-OPERATIONS = ("HomeFeed", "Search", "Playlist", "MadeForYou", "Library", "Node")
-BACKEND_METRIC = "crossfade_backend_requests_total"
-UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+
+def engine_setting_recognised() -> bool:
+    """Whether this gateway reads CROSSFADE_EXECUTOR (settings ignore unknown variables)."""
+    from gateway.config import Settings
+
+    return "executor" in Settings.model_fields
 
 
 @dataclass(frozen=True)
-class WrkResult:
-    requests: int
-    seconds: float
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    non_2xx: int
-    socket_errors: str | None
+class Files:
+    warmup: Path
+    distinct: Path
+    repeated: Path
 
 
-@dataclass(frozen=True)
-class OperationResult:
-    operation: str
-    variables: dict[str, Any]
-    response_bytes: int
-    graphql_errors: list[Any] | None
-    gateway: WrkResult
-    ceiling: WrkResult
-    ratio: float
-    backend_requests_single: dict[str, float]
-    backend_requests_per_op: float
+@dataclass
+class Bench:
+    args: argparse.Namespace
+    env: dict[str, str]
+    tokens: dict[str, str]
+    script: Path
+    logs: Path
+    # Responses of the first configuration measured: what the ceiling sends, and what the
+    # other configurations' responses are compared with.
+    reference: dict[str, list[bytes]]
 
+    def load(self, seconds: int, connections: int | None = None) -> Load:
+        return Load(self.args.threads, connections or self.args.connections, seconds)
 
-def default_operations_dir() -> Path:
-    configured = os.environ.get("CROSSFADE_OPERATIONS_DIR")
-    return Path(configured) if configured else OPERATIONS_DIR
+    def post(self, url: str, line: Line) -> bytes:
+        headers = {
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {self.tokens[line.handle]}",
+        }
+        request = urllib.request.Request(url, data=line.body, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                body: bytes = response.read()
+        except urllib.error.HTTPError as exc:
+            raise RuntimeError(f"HTTP {exc.code} from {url}: {exc.read()[:500]!r}") from None
+        return body
 
+    def counted(
+        self, gateway: Server, backends: Sequence[Server], line: Line
+    ) -> tuple[bytes, dict[str, float]]:
+        """One request, alone on an idle gateway, and the backend calls it made."""
+        wait_idle([gateway, *backends])
+        before = scrape(gateway.url)
+        body = self.post(f"{gateway.url}/graphql", line)
+        return body, scrape(gateway.url).minus(before).backend_calls
 
-def _duration_ms(text: str) -> float:
-    match = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text)
-    if match is None:
-        raise ValueError(f"unknown wrk duration {text!r}")
-    return float(match.group(1)) * UNIT_MS[match.group(2)]
-
-
-def parse_wrk(output: str) -> WrkResult:
-    """The numbers of `wrk --latency` output."""
-    total = re.search(r"(\d+) requests in ([\d.]+)(\w+),", output)
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.M))
-    if total is None or rps is None or set(percentiles) != {"50", "99"}:
-        raise ValueError(f"unexpected wrk output:\n{output}")
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    errors = re.search(r"Socket errors: (.+)", output)
-    return WrkResult(
-        requests=int(total.group(1)),
-        seconds=_duration_ms(total.group(2) + total.group(3)) / 1000,
-        rps=float(rps.group(1)),
-        p50_ms=_duration_ms(percentiles["50"]),
-        p99_ms=_duration_ms(percentiles["99"]),
-        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
-        socket_errors=errors.group(1).strip() if errors else None,
-    )
-
-
-def lua_script(body: bytes, headers: Mapping[str, str]) -> str:
-    """A wrk script that POSTs body with headers; a Lua long string needs no escaping."""
-    text = body.decode()
-    level = "=" * next(n for n in range(1, 20) if f"]{'=' * n}]" not in text)
-    lines = ['wrk.method = "POST"', f"wrk.body = [{level}[{text}]{level}]"]
-    lines += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
-    return "\n".join(lines) + "\n"
-
-
-def run_wrk(url: str, script: Path, args: argparse.Namespace) -> WrkResult:
-    command = [
-        "wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s",
-        "--timeout", "10s", "--latency", "-s", str(script), url,
-    ]  # fmt: skip
-    result = subprocess.run(
-        command, capture_output=True, text=True, timeout=args.duration + 60, check=True
-    )
-    return parse_wrk(result.stdout)
-
-
-def backend_requests(metrics_text: str) -> dict[str, float]:
-    """crossfade_backend_requests_total summed per backend (over method and status)."""
-    counts: dict[str, float] = {}
-    for family in text_string_to_metric_families(metrics_text):
-        for sample in family.samples:
-            if sample.name == BACKEND_METRIC:
-                backend = sample.labels.get("backend", "?")
-                counts[backend] = counts.get(backend, 0.0) + sample.value
-    return counts
-
-
-def delta(after: Mapping[str, float], before: Mapping[str, float]) -> dict[str, float]:
-    return {k: v - before.get(k, 0.0) for k, v in sorted(after.items()) if v != before.get(k)}
-
-
-def http(url: str, body: bytes | None = None, headers: Mapping[str, str] | None = None) -> bytes:
-    request = urllib.request.Request(url, data=body, headers=dict(headers or {}))
-    with urllib.request.urlopen(request, timeout=30) as response:
-        data: bytes = response.read()
-        return data
-
-
-def metrics(gateway: str) -> dict[str, float]:
-    return backend_requests(http(f"{gateway}/metrics").decode())
-
-
-def _stored(global_id: str) -> bool:
-    """True for a Relay ID of a stored entity ("Playlist:42"), not a generated mix."""
-    try:
-        key = base64.b64decode(global_id, validate=True).decode().partition(":")[2]
-    except ValueError:
-        return False
-    return key.isdigit()
-
-
-def find_ids(responses: Mapping[str, Any]) -> dict[str, str]:
-    """A playlist and a track ID taken from earlier responses, for Playlist and Node.
-
-    Stored playlists are preferred over generated mixes (Discover Weekly), so the Playlist
-    run reads the playlists backend as a client opening a saved playlist does.
-    """
-    seen: dict[str, list[str]] = {"playlist": [], "track": []}
-
-    def walk(value: Any, parent_key: str = "") -> None:
-        if isinstance(value, dict):
-            node_id = value.get("id")
-            if isinstance(node_id, str):
-                if value.get("__typename") == "Playlist" or parent_key == "playlists":
-                    seen["playlist"].append(node_id)
-                elif value.get("__typename") == "Track" or parent_key == "tracks":
-                    seen["track"].append(node_id)
-            for key, child in value.items():
-                # Connection nodes sit at <field>.edges[].node: remember the field's name.
-                walk(child, parent_key if key in ("edges", "node") else key)
-        elif isinstance(value, list):
-            for child in value:
-                walk(child, parent_key)
-
-    for response in responses.values():
-        walk(response)
-    return {kind: next((i for i in ids if _stored(i)), ids[0]) for kind, ids in seen.items() if ids}
-
-
-def variables_for(operation: str, ids: Mapping[str, str], query: str) -> dict[str, Any]:
-    if operation == "Search":
-        return {"q": "love"}
-    if operation == "Playlist":
-        return {"id": ids["playlist"]}
-    if operation == "Node":
-        return {"id": ids["track"]}
-    return {}
-
-
-@contextmanager
-def ceiling_server(bodies: Path, port: int) -> Iterator[str]:
-    env = {**os.environ, "CEILING_BODIES": str(bodies), "PYTHONPATH": str(REPO_ROOT)}
-    command = [
-        sys.executable, "-m", "uvicorn", "bench.ceiling:app", "--host", "127.0.0.1",
-        "--port", str(port), "--no-access-log", "--log-level", "warning",
-    ]  # fmt: skip
-    with ServerProcess(command, port, env=env, start_timeout_s=10.0) as ceiling:
-        yield ceiling.url
-
-
-def print_table(results: list[OperationResult]) -> None:
-    header = (
-        f"{'operation':<11} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ceiling':>8} "
-        f"{'ratio':>6} {'backend/op':>10} {'1 warm':>6}  bytes"
-    )
-    print(header)
-    print("-" * len(header))
-    for r in results:
-        flag = " !errors" if r.graphql_errors or r.gateway.non_2xx else ""
-        print(
-            f"{r.operation:<11} {r.gateway.rps:>8.1f} {r.gateway.p50_ms:>8.2f} "
-            f"{r.gateway.p99_ms:>8.2f} {r.ceiling.rps:>8.1f} {r.ratio:>6.3f} "
-            f"{r.backend_requests_per_op:>10.2f} {sum(r.backend_requests_single.values()):>6.0f}"
-            f"  {r.response_bytes}{flag}"
+    def measure(
+        self,
+        gateway: Server,
+        backends: Sequence[Server],
+        requests_file: Path,
+        load: Load,
+        lines: int,
+        labels: Mapping[str, str],
+    ) -> Run:
+        wait_idle([gateway, *backends])  # the warm-up's last requests are not this run's
+        before_counters = scrape(gateway.url)
+        before = Snapshot.take([gateway, *backends])
+        started = time.monotonic()
+        result = run_wrk(f"{gateway.url}/graphql", requests_file, self.script, load)
+        wait_idle([gateway, *backends])
+        wall = time.monotonic() - started
+        after = Snapshot.take([gateway, *backends])
+        counters: Counters = scrape(gateway.url).minus(before_counters)
+        executed = counters.operations.get(labels["operation"], 0.0)
+        # No operation done (a run shorter than one answer): per-request figures are unknown.
+        done = executed or math.nan
+        backend_cpu = sum(after.server_seconds(before, b.name) for b in backends)
+        run = Run(
+            backends=labels["backends"],
+            engine=labels["engine"],
+            operation=labels["operation"],
+            listeners=labels["listeners"],
+            connections=load.connections,
+            wrk=result,
+            executed=executed,
+            cpu_ms=after.server_seconds(before, gateway.name) * 1000 / done,
+            backends_cpu_ms=backend_cpu * 1000 / done if backends else None,
+            calls_per_request=counters.total_calls / done,
+            calls=counters.backend_calls,
+            graphql_errors=counters.graphql_errors,
+            lines=lines,
+            foreign_cores=after.foreign_cores(before, wall),
         )
+        report.progress(run)
+        return run
+
+    def operation(
+        self, labels: dict[str, str], work: Workload, files: Files, backends: Sequence[Server]
+    ) -> tuple[Probe, list[Run]]:
+        gateway = start_gateway(self.env_for(labels, backends), self.logs)
+        try:
+            samples: list[bytes] = []
+            cold: dict[str, float] = {}
+            for i, line in enumerate(work.warmup[: self.args.samples]):
+                body, made = self.counted(gateway, backends, line)
+                samples.append(body)
+                cold = made if i == 0 else cold
+            run_wrk(
+                f"{gateway.url}/graphql", files.warmup, self.script, self.load(self.args.warmup)
+            )
+            _, new_listener = self.counted(gateway, backends, work.probe)
+            distinct = self.measure(
+                gateway,
+                backends,
+                files.distinct,
+                self.load(self.args.duration),
+                len(work.pool),
+                {**labels, "listeners": "distinct"},
+            )
+            repeated_body = self.post(f"{gateway.url}/graphql", work.repeated)
+            _, repeated_calls = self.counted(gateway, backends, work.repeated)
+            repeated = self.measure(
+                gateway,
+                backends,
+                files.repeated,
+                self.load(self.args.duration),
+                1,
+                {**labels, "listeners": "repeated"},
+            )
+        finally:
+            gateway.stop()
+        probe = Probe(
+            backends=labels["backends"],
+            engine=labels["engine"],
+            operation=labels["operation"],
+            cold_calls=cold,
+            new_listener_calls=new_listener,
+            repeated_calls=repeated_calls,
+            response_bytes=sum(map(len, samples)) / max(len(samples), 1),
+            graphql_errors=[e for s in [*samples, repeated_body] for e in _errors(s)],
+            same_as_reference=self.compare(labels["operation"], [*samples, repeated_body]),
+        )
+        return probe, [distinct, repeated]
+
+    def latency(
+        self, labels: dict[str, str], files: Files, lines: int, backends: Sequence[Server]
+    ) -> Run:
+        gateway = start_gateway(self.env_for(labels, backends), self.logs)
+        try:
+            load = self.load(self.args.warmup, self.args.latency_connections)
+            run_wrk(f"{gateway.url}/graphql", files.warmup, self.script, load)
+            return self.measure(
+                gateway,
+                backends,
+                files.distinct,
+                self.load(self.args.duration, self.args.latency_connections),
+                lines,
+                {**labels, "listeners": "distinct"},
+            )
+        finally:
+            gateway.stop()
+
+    def env_for(self, labels: Mapping[str, str], backends: Sequence[Server]) -> dict[str, str]:
+        urls = backend_urls({b.name: b for b in backends})
+        return {**self.env, **urls, "CROSSFADE_EXECUTOR": labels["engine"]}
+
+    def compare(self, operation: str, bodies: list[bytes]) -> bool | None:
+        if operation not in self.reference:
+            self.reference[operation] = bodies
+            return None
+        return [_comparable(b) for b in bodies] == [
+            _comparable(b) for b in self.reference[operation]
+        ]
+
+
+def _errors(body: bytes) -> list[object]:
+    errors: list[object] = json.loads(body).get("errors") or []
+    return errors
+
+
+def _comparable(body: bytes) -> Any:
+    """A response without what differs by design between two requests (the request ID)."""
+    document = json.loads(body)
+    for error in document.get("errors") or []:
+        (error.get("extensions") or {}).pop("requestId", None)
+    return document
+
+
+def gateway_env(data_dir: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not (k.startswith("CROSSFADE_") and (k.endswith("_URL") or k == "CROSSFADE_EXECUTOR"))
+    }
+    env.update(
+        CROSSFADE_DATA_DIR=str(data_dir),
+        CROSSFADE_ENVIRONMENT="production",
+        CROSSFADE_JWT_SECRET=secrets.token_hex(32),
+        # Thousands of requests a second from one client name would be refused: throughput
+        # runs measure the work, governance_bench.py the limits' cost.
+        CROSSFADE_RATE_LIMIT="false",
+    )
+    return env
+
+
+def ceiling(bench: Bench, files: dict[str, Files]) -> list[CeilingRun]:
+    bodies = bench.logs.parent / "bodies"
+    for operation, responses in bench.reference.items():
+        distinct, repeated = responses[:-1], responses[-1:]
+        for kind, group in (("distinct", distinct), ("repeated", repeated)):
+            folder = bodies / f"{operation}-{kind}"
+            folder.mkdir(parents=True, exist_ok=True)
+            for i, content in enumerate(group):
+                (folder / f"{i}.json").write_bytes(content)
+    runs: list[CeilingRun] = []
+    server = start_ceiling(bodies, bench.logs)
+    plan = [
+        (op, kind, bench.args.connections)
+        for op in bench.reference
+        for kind in ("distinct", "repeated")
+    ]
+    if LATENCY_OPERATION in bench.reference and bench.args.latency_connections:
+        plan.append((LATENCY_OPERATION, "distinct", bench.args.latency_connections))
+    try:
+        for operation, kind, connections in plan:
+            requests_file = getattr(files[operation], kind)
+            load = bench.load(bench.args.ceiling_duration, connections)
+            before = Snapshot.take([server])
+            started = time.monotonic()
+            result = run_wrk(f"{server.url}/{operation}-{kind}", requests_file, bench.script, load)
+            wall = time.monotonic() - started
+            after = Snapshot.take([server])
+            responses = bench.reference[operation]
+            sent = responses[:-1] if kind == "distinct" else responses[-1:]
+            run = CeilingRun(
+                operation=operation,
+                listeners=kind,
+                connections=connections,
+                wrk=result,
+                cpu_ms=after.server_seconds(before, server.name)
+                * 1000
+                / (result.requests or math.nan),
+                response_bytes=sum(map(len, sent)) / len(sent),
+                foreign_cores=after.foreign_cores(before, wall),
+            )
+            report.progress_ceiling(run)
+            runs.append(run)
+    finally:
+        server.stop()
+    return runs
+
+
+def _env_int(name: str, default: int, quick: int) -> int:
+    value = os.environ.get(name)
+    if value:
+        return int(value)
+    return quick if os.environ.get("BENCH_QUICK") not in (None, "", "0") else default
+
+
+def _env_list(name: str, default: Sequence[str]) -> list[str]:
+    value = os.environ.get(name)
+    return value.replace(",", " ").split() if value else list(default)
+
+
+def arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    add = parser.add_argument
+    add(
+        "--operations",
+        nargs="+",
+        default=_env_list("BENCH_OPERATIONS", OPERATIONS),
+        choices=OPERATIONS,
+    )
+    add("--engines", nargs="+", default=_env_list("BENCH_ENGINES", ENGINES), choices=ENGINES)
+    add(
+        "--backends",
+        nargs="+",
+        default=_env_list("BENCH_BACKENDS", BACKEND_MODES),
+        choices=BACKEND_MODES,
+    )
+    add(
+        "--duration",
+        type=int,
+        default=_env_int("BENCH_DURATION", 8, 2),
+        help="seconds per measured gateway run",
+    )
+    add("--ceiling-duration", type=int, default=_env_int("BENCH_CEILING_DURATION", 5, 1))
+    add(
+        "--warmup",
+        type=int,
+        default=_env_int("BENCH_WARMUP", 2, 1),
+        help="seconds of warm-up load before an operation's runs",
+    )
+    add(
+        "--samples",
+        type=int,
+        default=_env_int("BENCH_SAMPLES", 6, 2),
+        help="responses captured per operation for the ceiling (distinct listeners)",
+    )
+    add("--threads", type=int, default=_env_int("BENCH_THREADS", 2, 2))
+    add("--connections", type=int, default=_env_int("BENCH_CONNECTIONS", 16, 16))
+    add(
+        "--latency-connections",
+        type=int,
+        default=_env_int("BENCH_LATENCY_CONNECTIONS", 50, 50),
+        help="concurrent clients of the HomeFeed latency run (0: none)",
+    )
+    add("--data-dir", type=Path, default=Path(os.environ.get("CROSSFADE_DATA_DIR", REPO / "data")))
+    add("--keep", action="store_true", help="keep the work directory (logs, request files)")
+    args = parser.parse_args(argv)
+    args.quick = os.environ.get("BENCH_QUICK") not in (None, "", "0")
+    return args
+
+
+def planned_seconds(args: argparse.Namespace, start_s: float = 5.0) -> float:
+    """About how long the run takes (a gateway start assumed to take ``start_s``)."""
+    per_operation = start_s + 1 + args.warmup + 2 * args.duration
+    latency = start_s + args.warmup + args.duration if "HomeFeed" in args.operations else 0
+    configurations = len(args.backends) * len(args.engines)
+    ceiling_runs = 2 * len(args.operations) + (1 if latency else 0)
+    total = configurations * (len(args.operations) * per_operation + latency)
+    return float(total + ceiling_runs * (args.ceiling_duration + 1) + 10 * len(args.backends))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--gateway", default="http://127.0.0.1:8765")
-    parser.add_argument("--ceiling-port", type=int, default=8766)
-    parser.add_argument("--operations-dir", type=Path, default=default_operations_dir())
-    parser.add_argument("--operations", nargs="*", default=list(OPERATIONS))
-    parser.add_argument("--user", default="user-1")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
-    args = parser.parse_args(argv)
+    args = arguments(argv)
     if shutil.which("wrk") is None:
         print("error: wrk is not installed (bench/run.sh installs it)", file=sys.stderr)
         return 1
-
-    headers = {"Content-Type": "application/json", **bearer(args.user)}
-    endpoint = f"{args.gateway}/graphql"
+    db = args.data_dir / "crossfade.db"
+    if not db.exists():
+        print(f"error: no store at {db} (run `make data model`)", file=sys.stderr)
+        return 1
     work = Path(tempfile.mkdtemp(prefix="crossfade-bench-"))
-    bodies = work / "bodies"
-    bodies.mkdir()
-
-    # Capture every response first: Playlist and Node need IDs found in the others' answers.
-    order = sorted(args.operations, key=lambda op: op in ("Playlist", "Node"))
-    requests: dict[str, bytes] = {}
-    captured: dict[str, Any] = {}
-    variables: dict[str, dict[str, Any]] = {}
-    cold: dict[str, dict[str, float]] = {}
-    for operation in order:
-        query = (args.operations_dir / f"{operation}.graphql").read_text()
-        variables[operation] = variables_for(operation, find_ids(captured), query)
-        requests[operation] = json.dumps(
-            {"query": query, "operationName": operation, "variables": variables[operation]},
-            separators=(",", ":"),
-        ).encode()
-        before = metrics(args.gateway)
-        response = http(endpoint, requests[operation], headers)
-        cold[operation] = delta(metrics(args.gateway), before)
-        captured[operation] = json.loads(response)
-        (bodies / f"{operation}.json").write_bytes(response)
-
-    results: list[OperationResult] = []
-    with ceiling_server(bodies, args.ceiling_port) as ceiling:
-        for operation in args.operations:
-            script = work / f"{operation}.lua"
-            script.write_text(lua_script(requests[operation], headers))
-            before = metrics(args.gateway)
-            http(endpoint, requests[operation], headers)
-            single = delta(metrics(args.gateway), before)
-            before = metrics(args.gateway)
-            gateway = run_wrk(endpoint, script, args)
-            under_load = delta(metrics(args.gateway), before)
-            roof = run_wrk(f"{ceiling}/{operation}", script, args)
-            results.append(
-                OperationResult(
-                    operation=operation,
-                    variables=variables[operation],
-                    response_bytes=(bodies / f"{operation}.json").stat().st_size,
-                    graphql_errors=captured[operation].get("errors"),
-                    gateway=gateway,
-                    ceiling=roof,
-                    ratio=gateway.rps / roof.rps if roof.rps else 0.0,
-                    backend_requests_single=single,
-                    backend_requests_per_op=sum(under_load.values()) / max(gateway.requests, 1),
-                )
-            )
-            print(f"{operation}: {gateway.rps:.1f} req/s (ceiling {roof.rps:.1f})", flush=True)
-
-    print()
-    print_table(results)
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    report = {
-        "time": stamp,
-        "settings": {k: str(v) for k, v in vars(args).items()},
-        "cpus": os.cpu_count(),
-        "cold_backend_requests": cold,
-        "results": [asdict(r) for r in results],
+    logs = work / "logs"
+    logs.mkdir()
+    env = gateway_env(args.data_dir.resolve())
+    machine = describe()
+    people = listeners(db)
+    loads = {
+        op: workload(op, (OPERATIONS_DIR / f"{op}.graphql").read_text(), people, db)
+        for op in args.operations
     }
-    path = RESULTS_DIR / f"bench-{stamp}.json"
-    path.write_text(json.dumps(report, indent=2) + "\n")
-    shutil.copyfile(path, RESULTS_DIR / "latest.json")
-    shutil.rmtree(work)
-    print(f"\nresults: {path.relative_to(REPO_ROOT)}")
+    handles = [people.probe, people.repeated, *people.warmup, *people.pool]
+    bench = Bench(args, env, sign(handles, env), write_script(work), logs, {})
+    files = {
+        op: Files(
+            warmup=write_lines(work / f"{op}-warmup.tsv", w.warmup, bench.tokens),
+            distinct=write_lines(work / f"{op}-distinct.tsv", w.pool, bench.tokens),
+            repeated=write_lines(work / f"{op}-repeated.tsv", [w.repeated], bench.tokens),
+        )
+        for op, w in loads.items()
+    }
+    recognised = engine_setting_recognised()
+    report.header(args, machine, recognised, people, loads)
+    print(f"planned: about {planned_seconds(args) / 60:.0f} minutes\n", flush=True)
+
+    probes: list[Probe] = []
+    runs: list[Run] = []
+    for mode in args.backends:
+        backends = start_backends(env, logs) if mode == "separate" else {}
+        try:
+            for engine in args.engines:
+                labels = {"backends": mode, "engine": engine}
+                for op in args.operations:
+                    probe, measured = bench.operation(
+                        {**labels, "operation": op}, loads[op], files[op], list(backends.values())
+                    )
+                    probes.append(probe)
+                    runs += measured
+                if LATENCY_OPERATION in loads and args.latency_connections:
+                    runs.append(
+                        bench.latency(
+                            {**labels, "operation": LATENCY_OPERATION},
+                            files[LATENCY_OPERATION],
+                            len(loads[LATENCY_OPERATION].pool),
+                            list(backends.values()),
+                        )
+                    )
+        finally:
+            stop_all(backends.values())
+    ceilings = ceiling(bench, files)
+
+    machine["load_average_1m_after"] = load_average()
+    paths = report.write(args, machine, recognised, people, loads, probes, runs, ceilings)
+    report.tables(args, recognised, probes, runs, ceilings)
+    for path in paths:
+        print(f"written: {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
+    if args.keep:
+        print(f"work directory: {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

@@ -89,11 +89,18 @@ def _token(args: argparse.Namespace) -> int:
     from gateway.authenticator import InvalidToken, issue_token
     from gateway.config import Settings
 
+    handles = [*args.handles, *(f"user-{n}" for n in range(1, (args.count or 0) + 1))]
+    if not handles:
+        print("error: name at least one listener (user-1 ...) or pass --count N", file=sys.stderr)
+        return 2
+    settings = Settings()
     try:
-        print(issue_token(Settings(), args.handle, ttl_s=args.ttl))
+        # All signed before any is printed: a bad handle anywhere prints no partial list.
+        tokens = [issue_token(settings, handle, ttl_s=args.ttl) for handle in handles]
     except InvalidToken as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    sys.stdout.write("".join(f"{token}\n" for token in tokens))
     return 0
 
 
@@ -165,6 +172,19 @@ def _bounded(low: float, high: float) -> Callable[[str], float]:
     return parse
 
 
+def _bounded_int(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is not between {low} and {high}")
+        return value
+
+    return parse
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="crossfade", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -203,8 +223,13 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--quiet", action="store_true")
     train.set_defaults(func=_train)
 
-    token = sub.add_parser("token", help="print a development bearer token for a listener")
-    token.add_argument("handle", help="e.g. user-1")
+    token = sub.add_parser(
+        "token", help="print development bearer tokens for listeners, one per line, in order"
+    )
+    token.add_argument("handles", nargs="*", metavar="handle", help="e.g. user-1 user-2")
+    token.add_argument(
+        "--count", type=_bounded_int(1, 1_000_000), help="also user-1 ... user-N, after the handles"
+    )
     token.add_argument("--ttl", type=int, default=None, help="lifetime in seconds")
     token.set_defaults(func=_token)
 
