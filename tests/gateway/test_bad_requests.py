@@ -92,13 +92,17 @@ HTTP_CASES = [
         "BAD_REQUEST",
         body=_gql("query A { me { id } }", operationName=7),
     ),
-    Case("batch of two", 400, "BAD_REQUEST", body=_json([{"query": ME}] * 2)),
+    Case("empty batch", 400, "BAD_REQUEST", body=b"[]"),
+    Case("batch over the maximum", 400, "BATCH_TOO_LARGE", body=_json([{"query": ME}] * 11)),
     Case(
         "oversized batch of mutations",
         400,
-        "BAD_REQUEST",
+        "BATCH_TOO_LARGE",
         body=_json([{"query": CREATE.format("batch")}] * 500),
     ),
+    Case("batch of strings", 400, "BAD_REQUEST", body=_json([{"query": ME}, ME])),
+    Case("batch holding null", 400, "BAD_REQUEST", body=_json([{"query": ME}, None])),
+    Case("batch of batches", 400, "BAD_REQUEST", body=_json([[{"query": ME}]])),
     Case("no content type", 415, "UNSUPPORTED_MEDIA_TYPE", body=_gql(ME), content_type=None),
     Case(
         "application/graphql",
@@ -311,16 +315,14 @@ async def test_a_mutation_a_browser_could_send_cross_site_does_not_run(
     assert _playlists_named(data_dir, name) == 0
 
 
-async def test_a_batch_of_mutations_runs_none_of_them(
+async def test_a_refused_batch_of_mutations_runs_none_of_them(
     client: httpx.AsyncClient, data_dir: Path
 ) -> None:
     name = f"batched-{uuid.uuid4().hex[:8]}"
-    mutation = CREATE.format(name)
-    response = await client.post(
-        "/graphql", json=[{"query": mutation}, {"query": mutation}], headers=bearer("user-1")
-    )
+    mutation = {"query": CREATE.format(name)}
+    response = await client.post("/graphql", json=[mutation] * 11, headers=bearer("user-1"))
     assert response.status_code == 400
-    assert "Batching" in response.json()["errors"][0]["message"]
+    assert response.json()["errors"][0]["extensions"] == {"code": "BATCH_TOO_LARGE", "limit": 10}
     assert _playlists_named(data_dir, name) == 0
 
 
@@ -442,7 +444,7 @@ def gateway_url(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
             "non-JSON body",
             "JSON null body",
             "missing query",
-            "batch of two",
+            "batch over the maximum",
             "no content type",
             "mutation over GET",
             "body over 1 MiB",
