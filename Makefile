@@ -6,12 +6,12 @@ DATA   ?= data
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install install-dev data model graphiql lint typecheck bench clean
+.PHONY: run test install install-dev data model graphiql node-clients lint typecheck bench clean
 
 run: install data model graphiql
 	$(BIN)/crossfade serve --host $(HOST) --port $(PORT)
 
-test: install-dev graphiql
+test: install-dev graphiql node-clients
 	bash scripts/redis.sh  # the real redis-server the shared-state tests start
 	$(BIN)/python -m pytest
 	$(BIN)/ruff check .
@@ -40,6 +40,10 @@ model: install data
 graphiql: install
 	$(BIN)/crossfade assets fetch
 
+# The JavaScript clients the tests drive (Apollo Client's BatchHttpLink), from the lockfile.
+node-clients:
+	bash scripts/node_clients.sh
+
 bench: install data model graphiql
 	bash bench/run.sh
 
@@ -50,4 +54,4 @@ typecheck: install-dev
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) $(DATA) gateway/static/vendor
+	rm -rf $(VENV) $(DATA) gateway/static/vendor tests/node/node_modules
