@@ -93,6 +93,7 @@ HTTP_CASES = [
         body=_gql("query A { me { id } }", operationName=7),
     ),
     Case("empty batch", 400, "BAD_REQUEST", body=b"[]"),
+    Case("truncated batch", 400, "BAD_REQUEST", body=b'[{"query": "{ me { id } }"}'),
     Case("batch over the maximum", 400, "BATCH_TOO_LARGE", body=_json([{"query": ME}] * 11)),
     Case(
         "oversized batch of mutations",
