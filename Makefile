@@ -6,12 +6,12 @@ DATA   ?= data
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test test-fast install install-dev install-bench data model graphiql lint typecheck bench clean
+.PHONY: run test test-fast install install-dev install-bench data model graphiql node-clients lint typecheck bench clean
 
 run: install data model graphiql
 	$(BIN)/crossfade serve --host $(HOST) --port $(PORT)
 
-test: install-dev graphiql
+test: install-dev graphiql node-clients
 	bash scripts/redis.sh  # the real redis-server the shared-state tests start
 	$(BIN)/python -m pytest
 	$(BIN)/ruff check .
@@ -50,6 +50,10 @@ model: install data
 graphiql: install
 	$(BIN)/crossfade assets fetch
 
+# The JavaScript clients the tests drive (Apollo Client's BatchHttpLink), from the lockfile.
+node-clients:
+	bash scripts/node_clients.sh
+
 # The whole matrix takes about 12 minutes on 2 cores; BENCH_QUICK=1 for a smoke run.
 bench: install-bench data model
 	bash bench/run.sh
@@ -61,4 +65,4 @@ typecheck: install-dev
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) $(DATA) gateway/static/vendor
+	rm -rf $(VENV) $(DATA) gateway/static/vendor tests/node/node_modules

@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ide_page=ide_page,
         request_deadline_s=settings.request_deadline_s,
         persisted=governance.persisted,
+        batch_max=settings.batch_max,
     )
     authenticator = Authenticator.from_settings(settings)
 

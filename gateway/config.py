@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=12, ge=2)
     max_aliases: int = Field(default=30, ge=1)
     max_tokens: int = Field(default=2000, ge=50)
+    # Batching: a POST body may be a JSON array of up to this many operations (Apollo's
+    # BatchHttpLink, Relay's batching layers), answered by an array; 1 turns batching off.
+    batch_max: int = Field(default=10, ge=1, le=1000)
     # Request bodies above this are refused with 413 while they stream in (never buffered).
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     # How much more of a refused body is read and dropped so the client, still sending, gets

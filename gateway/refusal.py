@@ -25,10 +25,14 @@ def refusal(
     """``{"errors": [{"message", "extensions": {"code", ...}}]}`` with the code's status."""
     if code.http_status is None:
         raise ValueError(f"{code} is only ever sent inside a GraphQL response")
-    body = {"errors": [{"message": message, "extensions": {"code": code.value, **extensions}}]}
     return Response(
-        orjson.dumps(body),
+        orjson.dumps(refusal_body(code, message, **extensions)),
         status_code=code.http_status,
         media_type="application/json",
         headers=dict(headers) if headers else None,
     )
+
+
+def refusal_body(code: ErrorCode, message: str, **extensions: object) -> dict[str, object]:
+    """The body alone: also a refused operation's element in a batch's answer."""
+    return {"errors": [{"message": message, "extensions": {"code": code.value, **extensions}}]}

@@ -26,6 +26,11 @@ class CostCharge(Protocol):
         """0.0 when allowed, else the seconds until it would be."""
         ...
 
+    async def charge_requests(self, count: int) -> float:
+        """Charges ``count`` more requests (a batch's further operations), all or none; 0.0
+        when allowed, else the seconds until it would be."""
+        ...
+
 
 @dataclass(slots=True)
 class RequestState:

@@ -4,15 +4,18 @@
 - every error carries ``extensions.code``; unexpected exceptions are masked as
   INTERNAL_SERVER_ERROR with the request ID, and only those are logged as server errors;
 - HTTP-level refusals answer with a GraphQL-shaped JSON body, never plain text;
+- a JSON array of operations is a batch (gateway/batch.py), answered by an array;
 - responses are serialised with orjson.
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -25,12 +28,14 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import InvalidOperationTypeError
-from strawberry.types import ExecutionResult
+from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.graphql import OperationType
 
+from gateway.batch import BatchRefused, RefusedOperation, is_batch, malformed, parse_batch
 from gateway.governance.persisted import PersistedOperations, PersistedQueryError
+from gateway.governance.rate_limiter import retry_after_header
 from gateway.metrics import OPERATION_ERRORS
-from gateway.refusal import refusal
+from gateway.refusal import refusal, refusal_body
 from gateway.request_state import request_state
 from resolvers.clients.errors import CrossfadeError, ErrorCode
 from resolvers.clients.scope import call_scope, current_scope
@@ -93,6 +98,24 @@ def _format(error: GraphQLError, request_id: str) -> dict[str, Any]:
     }
 
 
+def _http_refusal(exc: HTTPException) -> tuple[ErrorCode, str, Mapping[str, str] | None]:
+    """The code, message and headers Strawberry's HTTP-level refusal goes out with."""
+    cause = exc.__cause__
+    if (
+        isinstance(cause, InvalidOperationTypeError)
+        and cause.operation_type == OperationType.MUTATION
+    ):
+        # Strawberry answers 400; a method the resource refuses is a 405 (RFC 9110),
+        # and GraphQL-over-HTTP says mutations go over POST only.
+        return (
+            ErrorCode.METHOD_NOT_ALLOWED,
+            "Mutations are only accepted over POST.",
+            {"allow": "POST"},
+        )
+    headers = {"allow": "GET, POST"} if exc.status_code == 405 else None
+    return ErrorCode.for_http_status(exc.status_code), exc.reason, headers
+
+
 class GraphQLView(GraphQL[Context, None]):
     def __init__(
         self,
@@ -101,6 +124,7 @@ class GraphQLView(GraphQL[Context, None]):
         ide_page: Callable[[], Response] | None,
         request_deadline_s: float | None = None,
         persisted: PersistedOperations | None = None,
+        batch_max: int = 1,
         **kwargs: Any,
     ) -> None:
         kwargs["graphql_ide"] = "graphiql" if ide_page else None
@@ -109,6 +133,7 @@ class GraphQLView(GraphQL[Context, None]):
         self._ide_page = ide_page
         self._request_deadline_s = request_deadline_s
         self._persisted = persisted
+        self._batch_max = batch_max
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -121,28 +146,18 @@ class GraphQLView(GraphQL[Context, None]):
                 response = await self.run(request)
         except PersistedQueryError as exc:
             response = refusal(exc.code, exc.message)
+        except BatchRefused as exc:
+            response = refusal(exc.code, exc.message, headers=exc.headers, **exc.extensions)
         except HTTPException as exc:
-            cause = exc.__cause__
-            if (
-                isinstance(cause, InvalidOperationTypeError)
-                and cause.operation_type == OperationType.MUTATION
-            ):
-                # Strawberry answers 400; a method the resource refuses is a 405 (RFC 9110),
-                # and GraphQL-over-HTTP says mutations go over POST only.
-                response = refusal(
-                    ErrorCode.METHOD_NOT_ALLOWED,
-                    "Mutations are only accepted over POST.",
-                    headers={"allow": "POST"},
-                )
-            else:
-                headers = {"allow": "GET, POST"} if exc.status_code == 405 else None
-                code = ErrorCode.for_http_status(exc.status_code)
-                response = refusal(code, exc.reason, headers=headers)
+            code, message, headers = _http_refusal(exc)
+            response = refusal(code, message, headers=headers)
         if self._persisted is not None:
             self._persisted.cache_headers(request, response)
         await response(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        # Strawberry calls this once per HTTP request, before reading the body: a batch's
+        # operations share this context (see execute_operation).
         state = request_state(request.scope)
         context = Context.build(request, state.viewer, self._services())
         state.context = context
@@ -173,16 +188,22 @@ class GraphQLView(GraphQL[Context, None]):
                 raise HTTPException(
                     415, "Send the operation as JSON ('Content-Type: application/json')."
                 )
+            # A batch is ours to read: Strawberry's own batching answers one refused element
+            # (an APQ miss, a missing query) by refusing the whole batch, and has no codes.
+            body = await request.get_body()
+            if is_batch(body):
+                return parse_batch(self.parse_json(body), max_operations=self._batch_max)
         data = await super().parse_http_body(request)
-        if self._persisted is not None:
+        if self._persisted is not None and isinstance(data, GraphQLRequestData):
             # APQ and trusted documents: fill the query in from its hash, or refuse.
-            data = await self._persisted.resolve_all(data)
+            data = await self._persisted.resolve(data)
         return data
 
     def parse_json(self, data: str | bytes) -> Any:
         value = super().parse_json(data)
         # Strawberry calls `.get` on whatever the body decodes to: a bare string, number or
-        # null would be a 500. Lists go through, as batches Strawberry refuses itself.
+        # null would be a 500. Lists go through: batches (parse_http_body), or GET variables
+        # that Strawberry refuses as not an object.
         if not isinstance(value, dict | list):
             raise HTTPException(400, 'Expected a JSON object such as {"query": "{ me { id } }"}.')
         return value
@@ -194,9 +215,82 @@ class GraphQLView(GraphQL[Context, None]):
             # Strawberry turns json's error (orjson's subclasses ValueError) into a 400.
             raise json.JSONDecodeError(str(exc), "", 0) from None
 
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
+        if not isinstance(request_data, list):
+            return await super().execute_operation(
+                request, request_adapter, request_data, context, root_value, sub_response
+            )
+        state = request_state(request.scope)
+        if state.cost_charge is not None and len(request_data) > 1:
+            # The middleware charged the first operation as the request arrived.
+            wait = await state.cost_charge.charge_requests(len(request_data) - 1)
+            if wait > 0:
+                retry_after = retry_after_header(wait)
+                raise BatchRefused(
+                    ErrorCode.RATE_LIMITED,
+                    f"Too many requests: retry in {retry_after} s.",
+                    headers={"retry-after": retry_after},
+                    retryAfter=int(retry_after),
+                )
+        # Concurrently, so the operations' loads of one tick share one backend call.
+        results = await asyncio.gather(
+            *(
+                self._execute_element(request, request_adapter, sub_response, context, data)
+                for data in request_data
+            )
+        )
+        # A cost refusal is its element's RATE_LIMITED error; the others ran, so the batch is
+        # answered 200, not turned into a 429 by the rate-limit middleware.
+        state.retry_after = None
+        return list(results)
+
+    async def _execute_element(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """One operation of a batch, answered as it would be alone."""
+        # Its own extensions (degraded shelves, experiments served), the same loaders.
+        operation_context = dataclasses.replace(context, extensions={})
+        try:
+            problem = malformed(data)
+            if problem is not None:
+                raise HTTPException(400, problem)
+            if self._persisted is not None:
+                data = await self._persisted.resolve(data)
+            result = await self.execute_single(
+                request=request,
+                request_adapter=request_adapter,
+                sub_response=sub_response,
+                context=operation_context,
+                root_value=None,
+                request_data=data,
+            )
+        except PersistedQueryError as exc:
+            return RefusedOperation(None, None, body=refusal_body(exc.code, exc.message))
+        except HTTPException as exc:
+            code, message, _ = _http_refusal(exc)
+            return RefusedOperation(None, None, body=refusal_body(code, message))
+        if operation_context.extensions:
+            result.extensions = {**(result.extensions or {}), **operation_context.extensions}
+        return result
+
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
+        if isinstance(result, RefusedOperation):
+            return cast(GraphQLHTTPResponse, result.body)
         state = request_state(request.scope)
         response: GraphQLHTTPResponse = {"data": result.data}
         if result.errors:

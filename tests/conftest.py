@@ -57,6 +57,12 @@ def settings_env(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
+def gateway_settings(settings_env: Path) -> Settings:
+    """The settings of a gateway over the full store (copy with ``model_copy(update=...)``)."""
+    return Settings(data_dir=settings_env)
+
+
+@pytest.fixture
 async def gateway(settings_env: Path) -> AsyncIterator[Gateway]:
     """``await gateway(**settings)``: a gateway app client over the full store with those
     settings (``client_ip=`` sets the address it sees); all are closed after the test."""

@@ -60,13 +60,6 @@ class PersistedOperations:
     def trusted_only(self) -> bool:
         return self._trusted is not None
 
-    async def resolve_all(
-        self, data: GraphQLRequestData | list[GraphQLRequestData]
-    ) -> GraphQLRequestData | list[GraphQLRequestData]:
-        if isinstance(data, list):
-            return [await self.resolve(item) for item in data]
-        return await self.resolve(data)
-
     async def resolve(self, data: GraphQLRequestData) -> GraphQLRequestData:
         """The request with its query filled in from the hash, or a PersistedQueryError."""
         extension = (data.extensions or {}).get("persistedQuery")

@@ -3,7 +3,8 @@
 Who: the listener the auth middleware found (the token's ``sub``), or the client's IP for
 guests; and the client application named by ``apollographql-client-name`` or
 ``x-client-name`` (unnamed clients share one bucket). Every GraphQL request charges one unit to
-both request buckets here, before any GraphQL work; the cost extension later charges the
+both request buckets here, before any GraphQL work (a batch of N operations charges the other
+N - 1 through the ticket once the view has read it); the cost extension later charges the
 operation's static cost to both cost buckets through the ticket this middleware leaves in the
 request state. Either refusal is HTTP 429 with ``Retry-After`` and a RATE_LIMITED error.
 """
@@ -41,6 +42,16 @@ class RateLimitTicket:
         self._limits = limits
         self._who = who
         self._client = client
+
+    async def charge_requests(self, count: int) -> float:
+        if count <= 0:
+            return 0.0
+        return await self._limiter.acquire(
+            [
+                Charge(f"req:{self._who}", self._limits.listener_requests, count),
+                Charge(f"req:{self._client}", self._limits.client_requests, count),
+            ]
+        )
 
     async def charge_cost(self, cost: int) -> float:
         if cost <= 0:
