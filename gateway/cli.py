@@ -7,8 +7,12 @@ import dataclasses
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from backends.names import BACKENDS
+
+if TYPE_CHECKING:
+    from graphql import GraphQLSchema
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -132,6 +136,50 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sdl_schema(path: Path | None) -> tuple[GraphQLSchema, str]:
+    """The schema in an SDL file, or the live code's (as printed, like the committed SDL)."""
+    from graphql import build_schema as parse_sdl
+
+    if path is None:
+        from gateway.graphql_schema import build_schema
+
+        return parse_sdl(build_schema().as_str()), "the live schema"
+    return parse_sdl(path.read_text()), str(path)
+
+
+def _usage(args: argparse.Namespace) -> int:
+    from gateway.config import Settings
+    from gateway.usage import usage_source
+    from gateway.usage.coordinates import deprecated_coordinates
+    from gateway.usage.usage_report import (
+        deprecated_report,
+        describe,
+        parse_since,
+        since_hour,
+        usage_report,
+    )
+
+    settings = Settings()
+    # --deprecated asks "can it go yet?": by default over the schema check's window.
+    since = args.since or (f"{settings.schema_check_days}d" if args.deprecated else "7d")
+    try:
+        seconds = parse_since(since)
+        deprecated = deprecated_coordinates(_sdl_schema(args.schema)[0]) if args.deprecated else {}
+        window = usage_source(settings).window(since_hour(seconds), client=args.client)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # an unreachable Redis, an unreadable file
+        print(f"error: usage unavailable: {exc}", file=sys.stderr)
+        return 2
+    label = describe(since)
+    if args.deprecated:
+        print(deprecated_report(window, deprecated, label=label, as_json=args.json))
+    else:
+        print(usage_report(window, label=label, wanted=args.field, as_json=args.json))
+    return 0
+
+
 def _eval(args: argparse.Namespace) -> int:
     import json
 
@@ -229,6 +277,21 @@ def parser() -> argparse.ArgumentParser:
 
     schema = sub.add_parser("schema", help="print the SDL")
     schema.set_defaults(func=_schema)
+
+    usage = sub.add_parser("usage", help="field usage per client, from the gateway's counts")
+    usage.add_argument("--since", help="window: 24h, 7d, 2w (default 7d; --deprecated: 30d)")
+    usage.add_argument("--client", help="only this client (apollographql-client-name)")
+    usage.add_argument("--field", help="Type.field (with its arguments), Type.field(arg:), or Type")
+    usage.add_argument("--json", action="store_true", help="print JSON")
+    usage.add_argument(
+        "--deprecated",
+        action="store_true",
+        help="the deprecated fields still in use, with their clients and last use",
+    )
+    usage.add_argument(
+        "--schema", type=Path, help="SDL whose deprecations to list (default: the live code's)"
+    )
+    usage.set_defaults(func=_usage)
 
     persist = sub.add_parser(
         "persist", help="build a trusted-documents manifest from .graphql files"

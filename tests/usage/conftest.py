@@ -14,11 +14,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, operation
 from tests.governance.conftest import flush_redis, redis_url  # noqa: F401 - fixtures
 
 UsageApp = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 SDL = REPO / "schema" / "schema.graphql"
+ARTIST_PAGE = "query ArtistPage($id: ID!) { node(id: $id) { ... on Artist { name genres } } }"
 
 
 def client_headers(name: str | None, version: str | None = None) -> dict[str, str]:
@@ -80,3 +81,26 @@ def sdl_with(replacements: dict[str, str]) -> str:
         assert text.count(old) == 1, old
         text = text.replace(old, new)
     return text
+
+
+@pytest.fixture
+async def recorded(usage_app: UsageApp, usage_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Four ArtistPage views from ios 3.2.0 and one Search from web, flushed to usage_db,
+    which the CLI reads (CROSSFADE_USAGE_DB)."""
+    async with usage_app() as client:
+        for _ in range(4):
+            response = await client.post(
+                "/graphql",
+                json={"query": ARTIST_PAGE, "variables": {"id": "QXJ0aXN0OjE="}},
+                headers=client_headers("ios", "3.2.0"),
+            )
+            assert "errors" not in response.json()
+        response = await client.post(
+            "/graphql",
+            json={"query": operation("Search"), "variables": {"q": "metal"}},
+            headers=client_headers("web"),
+        )
+        assert "errors" not in response.json()
+        await client.app.state.usage.flush()  # type: ignore[attr-defined]
+    monkeypatch.setenv("CROSSFADE_USAGE_DB", str(usage_db))
+    return usage_db

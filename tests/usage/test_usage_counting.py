@@ -43,6 +43,10 @@ async def post(
     return body
 
 
+def written(usage_db: Path) -> bool:
+    return usage_db.exists()
+
+
 def recorded(usage_db: Path) -> set[tuple[str, str, str, str, int]]:
     """Everything the database holds for the current hour, as plain tuples."""
     window: UsageWindow = SqliteUsage(usage_db, retention_days=90).window(hour_of(0))
@@ -77,7 +81,7 @@ async def test_executed_operations_are_counted_per_coordinate_client_and_operati
         assert too_costly["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
         # and a client name that is no plain name
         assert "errors" not in await post(client, GREETING, headers={"x-client-name": "a\tb"})
-        assert not usage_db.exists()  # nothing is written until a flush
+        assert not written(usage_db)  # nothing is written until a flush
         # when the counts are flushed
         with CallMeter() as meter:
             await client.app.state.usage.flush()  # type: ignore[attr-defined]
@@ -98,7 +102,7 @@ async def test_flushes_add_up_and_an_empty_flush_writes_nothing(
     async with usage_app() as client:
         counter = client.app.state.usage  # type: ignore[attr-defined]
         await counter.flush()
-        assert not usage_db.exists()
+        assert not written(usage_db)
         await post(client, GREETING, headers=client_headers("web"))
         await counter.flush()
         await post(client, GREETING, headers=client_headers("web"))
@@ -169,4 +173,4 @@ async def test_usage_off_counts_nothing(usage_app: UsageApp, usage_db: Path) -> 
     async with usage_app(usage=False) as client:
         assert client.app.state.usage is None  # type: ignore[attr-defined]
         assert "errors" not in await post(client, GREETING)
-    assert not usage_db.exists()
+    assert not written(usage_db)
