@@ -16,6 +16,7 @@ test: install-dev graphiql
 	$(BIN)/python -m pytest
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/crossfade schema check --base HEAD~1  # the SDL against the previous commit's
 
 # Stamps depend on pyproject.toml, so a changed dependency list reinstalls. `make run` needs
 # only the runtime set; `make test` adds the dev tools.

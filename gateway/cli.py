@@ -147,6 +147,52 @@ def _sdl_schema(path: Path | None) -> tuple[GraphQLSchema, str]:
     return parse_sdl(path.read_text()), str(path)
 
 
+def _schema_check(args: argparse.Namespace) -> int:
+    from graphql import GraphQLError
+    from graphql import build_schema as parse_sdl
+
+    from gateway.config import Settings
+    from gateway.schema_checks.base_schema import BaseError, BaseUnavailable, load_base
+    from gateway.schema_checks.schema_check import render, run_check
+    from gateway.usage import usage_source
+    from gateway.usage.usage_report import since_hour
+
+    settings = Settings()
+    days = args.days or settings.schema_check_days
+    try:
+        base = load_base(args.base)
+    except BaseUnavailable as exc:
+        print(f"schema check skipped: {exc}")
+        return 0
+    except BaseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        new, new_label = _sdl_schema(args.schema)
+        base_schema = parse_sdl(base.sdl)
+    except (OSError, GraphQLError, TypeError) as exc:
+        print(f"error: cannot build a schema: {exc}", file=sys.stderr)
+        return 2
+    try:
+        window = usage_source(settings).window(since_hour(days * 24 * 3600))
+    except Exception as exc:  # the store is down: say so, judge on deprecation alone
+        print(f"warning: usage unavailable ({exc})", file=sys.stderr)
+        window = None
+    operations = settings.operations_dir
+    result = run_check(
+        base_schema,
+        new,
+        base_label=base.label,
+        new_label=new_label,
+        window=window,
+        days=days,
+        operation_files=sorted(operations.glob("*.graphql")) if operations else [],
+        manifest=settings.trusted_documents,
+    )
+    print(render(result))
+    return result.exit_code
+
+
 def _usage(args: argparse.Namespace) -> int:
     from gateway.config import Settings
     from gateway.usage import usage_source
@@ -275,8 +321,24 @@ def parser() -> argparse.ArgumentParser:
     )
     evaluate.set_defaults(func=_eval)
 
-    schema = sub.add_parser("schema", help="print the SDL")
+    schema = sub.add_parser("schema", help="print the SDL (default), or check a change")
     schema.set_defaults(func=_schema)
+    schema_sub = schema.add_subparsers(dest="schema_command")
+    schema_sub.add_parser("print", help="print the SDL").set_defaults(func=_schema)
+    check = schema_sub.add_parser(
+        "check",
+        help="compare a schema with a base: breaking changes in use, operations still valid",
+    )
+    check.add_argument(
+        "--base", required=True, help="an SDL file, or a git revision (its schema/schema.graphql)"
+    )
+    check.add_argument("--schema", type=Path, help="the new SDL (default: the live code's)")
+    check.add_argument(
+        "--days",
+        type=int,
+        help="usage window in days (default: CROSSFADE_SCHEMA_CHECK_DAYS, 30)",
+    )
+    check.set_defaults(func=_schema_check)
 
     usage = sub.add_parser("usage", help="field usage per client, from the gateway's counts")
     usage.add_argument("--since", help="window: 24h, 7d, 2w (default 7d; --deprecated: 30d)")
