@@ -175,9 +175,9 @@ def _schema_check(args: argparse.Namespace) -> int:
         return 2
     try:
         window = usage_source(settings).window(since_hour(days * 24 * 3600))
-    except Exception as exc:  # the store is down: say so, judge on deprecation alone
-        print(f"warning: usage unavailable ({exc})", file=sys.stderr)
-        window = None
+    except Exception as exc:  # a store that is configured but down: no verdict without it
+        print(f"error: usage unavailable: {exc}", file=sys.stderr)
+        return 2
     operations = settings.operations_dir
     result = run_check(
         base_schema,
@@ -259,6 +259,12 @@ def _bounded(low: float, high: float) -> Callable[[str], float]:
     return parse
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days >= 1")
+    return int(text)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="crossfade", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -335,7 +341,7 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--schema", type=Path, help="the new SDL (default: the live code's)")
     check.add_argument(
         "--days",
-        type=int,
+        type=_positive,
         help="usage window in days (default: CROSSFADE_SCHEMA_CHECK_DAYS, 30)",
     )
     check.set_defaults(func=_schema_check)

@@ -259,3 +259,15 @@ async def test_the_check_from_the_command_line(recorded: Path, tmp_path: Path) -
     assert passed.stdout.splitlines()[-1] == (
         "OK: no breaking change in use, every operation valid"
     )
+
+
+def test_a_configured_usage_store_that_is_down_gives_no_verdict(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.processes import free_port
+
+    monkeypatch.setenv("CROSSFADE_REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
+    assert main(["schema", "check", "--base", str(SDL)]) == 2
+    assert capsys.readouterr().err.startswith("error: usage unavailable: ")
+    assert main(["usage"]) == 2
+    assert capsys.readouterr().err.startswith("error: usage unavailable: ")
