@@ -16,6 +16,7 @@ test: install-dev graphiql node-clients
 	$(BIN)/python -m pytest
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/crossfade schema check --base HEAD~1  # the SDL against the previous commit's
 
 # The quick loop: every test but the slow ones (a process spawned, or the full store built:
 # tests/conftest.py marks the latter itself). Under a minute on 2 cores; `make test` runs all.

@@ -26,6 +26,7 @@ from gateway.middleware.csrf import CsrfMiddleware
 from gateway.middleware.request_id import RequestIdMiddleware
 from gateway.services import build_services
 from gateway.upstreams import build_http_clients
+from gateway.usage import build_usage
 from gateway.view import GraphQLView
 from resolvers.global_id import to_global_id
 
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     http = build_http_clients(settings)
     services = build_services(settings, http)
     governance = build_governance(settings)
+    usage = build_usage(settings, governance.redis)
     ide_page: Callable[[], Response] | None = None
     routes: list[BaseRoute] = []
     if settings.graphiql_enabled:
@@ -63,7 +65,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             return graphiql_page(operations, **examples)  # type: ignore[arg-type]
 
     view = GraphQLView(
-        build_schema(settings),
+        build_schema(settings, usage=usage),
         services=lambda: services,
         ide_page=ide_page,
         request_deadline_s=settings.request_deadline_s,
@@ -82,7 +84,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # Start-up garbage (imports, schema, model) never needs collecting again.
         gc.collect()
         gc.freeze()
+        if usage is not None:
+            usage.start()
         yield
+        if usage is not None:
+            await usage.aclose()  # the last counts, before the Redis pool closes
         for client in http.values():
             await client.aclose()
         await authenticator.aclose()
@@ -117,4 +123,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.authenticator = authenticator
     app.state.http_clients = http
     app.state.governance = governance
+    app.state.usage = usage
     return app

@@ -125,6 +125,18 @@ class Settings(BaseSettings):
     rate_limit_client_cost_burst: int = Field(default=20_000_000, ge=1)
     rate_limit_max_keys: int = Field(default=100_000, ge=1)  # in-process buckets kept (LRU)
 
+    # Field usage per client (gateway/usage/): counted per document in memory, flushed in
+    # hourly buckets to usage_db (default data_dir/usage.db), or to Redis when redis_url is set.
+    usage: bool = True
+    usage_flush_s: float = Field(default=10.0, gt=0)
+    usage_db: Path | None = None
+    usage_retention_days: int = Field(default=90, ge=1)
+    # Distinct (client, version, operation) counters between two flushes; client names are
+    # free text, so past this the rest is counted under one overflow client.
+    usage_max_keys: int = Field(default=10_000, ge=1)
+    # `crossfade schema check`: a breaking change blocks if used within this many days.
+    schema_check_days: int = Field(default=30, ge=1)
+
     # Caches (entries / seconds).
     entity_cache_size: int = Field(default=50_000, ge=0)
     entity_cache_ttl_s: float = Field(default=300.0, ge=0)
@@ -176,6 +188,14 @@ class Settings(BaseSettings):
             raise ValueError("CROSSFADE_JWT_SECRET or CROSSFADE_JWKS_URL must be set in production")
         return self
 
+    @model_validator(mode="after")
+    def _usage_kept_for_the_check_window(self) -> Settings:
+        if self.usage_retention_days < self.schema_check_days:
+            raise ValueError(
+                "CROSSFADE_USAGE_RETENTION_DAYS must be >= CROSSFADE_SCHEMA_CHECK_DAYS"
+            )
+        return self
+
     @property
     def hs256_enabled(self) -> bool:
         """HS256 needs a secret; the published development one is never trusted in production."""
@@ -196,6 +216,11 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
+
+    @property
+    def usage_db_path(self) -> Path:
+        """The gateway's own usage database, never the backends' store."""
+        return self.usage_db or self.data_dir / "usage.db"
 
     @property
     def introspection_enabled(self) -> bool:

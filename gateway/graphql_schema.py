@@ -22,6 +22,8 @@ from gateway.config import Settings
 from gateway.governance.cost_limiter import CostKey, QueryCostLimiter
 from gateway.governance.query_limits import too_complex
 from gateway.metrics import OperationMetrics
+from gateway.usage.field_usage import FieldUsage
+from gateway.usage.usage_counter import UsageCounter
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.types.album import Album
@@ -43,7 +45,9 @@ class CrossfadeSchema(strawberry.Schema):
         return
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+def build_schema(
+    settings: Settings | None = None, usage: UsageCounter | None = None
+) -> strawberry.Schema:
     settings = settings or Settings()
     # The limit rules are classes built once here: built per request (as the limiter
     # extensions do) they would defeat the validation cache, whose key includes the rules,
@@ -73,6 +77,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
                 cache=costs,
             )
         )
-    return CrossfadeSchema(
-        query=Query, mutation=Mutation, types=NODE_TYPES, extensions=extensions
-    )
+    if usage is not None:
+        # Last: it counts only what the other extensions let through to execution.
+        extensions.append(lambda: FieldUsage(usage))
+    return CrossfadeSchema(query=Query, mutation=Mutation, types=NODE_TYPES, extensions=extensions)

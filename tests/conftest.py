@@ -6,16 +6,18 @@ Every test that uses the full store, directly or through another fixture, is mar
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 
 from backends.names import BACKENDS
 from gateway.config import Settings
 from tests.support.app import LOOPBACK, Gateway, GatewayClient, gateway_client
+from tests.support.redis_server import RedisServer, find_redis_server
 from tests.support.store import first_listener, full_store, source_wheel
 
 # Fixtures whose mere use makes a test slow: the full store takes about 20 s to build, and
@@ -79,6 +81,24 @@ async def gateway(settings_env: Path) -> AsyncIterator[Gateway]:
 async def client(gateway: Gateway) -> GatewayClient:
     """The gateway with default settings."""
     return await gateway()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A throwaway real redis-server on a free loopback port, owned by the test session."""
+    binary = find_redis_server(install=True)
+    if binary is None:
+        pytest.skip("redis-server is not installed and cannot be (needs root and apt)")
+    with RedisServer(binary, tmp_path_factory.mktemp("redis")) as server:
+        yield server.redis_url
+
+
+@pytest.fixture
+def flush_redis(redis_url: str) -> str:
+    """The shared server, emptied: tests must not see each other's keys."""
+    with redis.Redis.from_url(redis_url) as r:
+        r.flushdb()
+    return redis_url
 
 
 @pytest.fixture(scope="session")

@@ -73,6 +73,15 @@ def client_name(headers: dict[bytes, bytes]) -> str:
     return name if _CLIENT_NAME.match(name) else "invalid"
 
 
+def client_version(headers: dict[bytes, bytes]) -> str:
+    """``apollographql-client-version``, sanitised like the name; "" when absent."""
+    raw = headers.get(b"apollographql-client-version")
+    if not raw:
+        return ""
+    version = raw.decode("latin-1").strip()
+    return version if _CLIENT_NAME.match(version) else "invalid"
+
+
 def _who(scope: Scope) -> str:
     viewer = request_state(scope).viewer
     if viewer is not None:

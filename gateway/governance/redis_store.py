@@ -7,6 +7,7 @@ from redis.asyncio import Redis
 # One prefix per purpose, so one Redis database can serve several deployments' gateways.
 APQ_PREFIX = "crossfade:apq:"
 RATE_LIMIT_PREFIX = "crossfade:rl:"
+USAGE_PREFIX = "crossfade:usage:"  # gateway/usage/redis_usage.py
 
 
 def connect(url: str, *, timeout_s: float, max_connections: int) -> Redis:

@@ -62,6 +62,11 @@ class ServerProcess:
                 stderr.close()  # the child holds its own descriptor
         return self
 
+    @property
+    def running(self) -> bool:
+        """Started and not exited."""
+        return self._proc is not None and self._proc.poll() is None
+
     def wait_ready(self, deadline: float) -> None:
         wait_healthy(self.url, self._running(), deadline)
 

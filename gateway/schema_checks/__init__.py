@@ -1,0 +1,1 @@
+"""Schema checks: a schema change against a base, its breaking changes against field usage."""
