@@ -59,6 +59,11 @@ def edit_stack(source: Path, root: Path) -> Iterator[EditStack]:
             # Many devices of one listener, flat out, are far above a listener's fair rate:
             # not what these tests are about.
             CROSSFADE_RATE_LIMIT="false",
+            # 50 writers serialised on one SQLite writer (an fsync each) on a 2-core machine
+            # running the rest of the suite: the 2 s default timeout would turn a slow but
+            # correct edit into BACKEND_TIMEOUT, which is not what these tests are about.
+            CROSSFADE_BACKEND_TIMEOUT_S="10",
+            CROSSFADE_REQUEST_DEADLINE_S="15",
         )
         with gateway:
             yield EditStack(store, playlists, gateway)
