@@ -53,8 +53,13 @@ def _backend(args: argparse.Namespace) -> int:
             if value is not None
         },
     )
+    tracer = None
+    if settings.otel_endpoint:
+        from backends.tracing import build_tracer
+
+        tracer = build_tracer(args.name, settings.otel_endpoint)
     uvicorn.run(
-        create_app(args.name, settings, faults),
+        create_app(args.name, settings, faults, tracer),
         host=args.host,
         port=args.port,
         log_config=None,

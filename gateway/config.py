@@ -122,6 +122,11 @@ class Settings(BaseSettings):
     rate_limit_client_cost_burst: int = Field(default=20_000_000, ge=1)
     rate_limit_max_keys: int = Field(default=100_000, ge=1)  # in-process buckets kept (LRU)
 
+    # OpenTelemetry traces (gateway/tracing.py): on only when set, to a collector's OTLP/HTTP
+    # base URL (spans go to <endpoint>/v1/traces); unset, no tracing code is even imported.
+    otel_endpoint: str | None = None
+    otel_service_name: str = "crossfade-gateway"
+
     # Caches (entries / seconds).
     entity_cache_size: int = Field(default=50_000, ge=0)
     entity_cache_ttl_s: float = Field(default=300.0, ge=0)

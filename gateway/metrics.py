@@ -21,15 +21,21 @@ OPERATION_ERRORS = Counter("crossfade_graphql_errors_total", "GraphQL errors by 
 _MAX_NAME = 64
 
 
+def operation_label(name: str | None) -> str:
+    """The operation's name as a label (or span name): few and bounded values."""
+    name = name or "anonymous"
+    if len(name) > _MAX_NAME or not name.replace("_", "").isalnum():
+        return "invalid"
+    return name
+
+
 class OperationMetrics(SchemaExtension):
     """Times each operation once (never per field: per-field hooks cost 3x on lists)."""
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
         yield
-        name = self.execution_context.operation_name or "anonymous"
-        if len(name) > _MAX_NAME or not name.replace("_", "").isalnum():
-            name = "invalid"
+        name = operation_label(self.execution_context.operation_name)
         OPERATION_LATENCY.labels(operation=name).observe(time.perf_counter() - started)
 
 

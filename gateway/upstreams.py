@@ -6,6 +6,8 @@ this process behind ``httpx.ASGITransport``. The clients above this layer cannot
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import httpx
 
 from backends.app import create_app
@@ -13,8 +15,14 @@ from backends.names import BACKENDS
 from backends.settings import BackendSettings
 from gateway.config import Settings
 
+if TYPE_CHECKING:
+    from opentelemetry.trace import Tracer
 
-def build_http_clients(settings: Settings) -> dict[str, httpx.AsyncClient]:
+
+def build_http_clients(
+    settings: Settings, tracer: Tracer | None = None
+) -> dict[str, httpx.AsyncClient]:
+    """``tracer``: the in-process backends' server spans (None: tracing is off)."""
     clients: dict[str, httpx.AsyncClient] = {}
     backend_settings: BackendSettings | None = None
     for name in BACKENDS:
@@ -32,7 +40,9 @@ def build_http_clients(settings: Settings) -> dict[str, httpx.AsyncClient]:
             )
         else:
             backend_settings = backend_settings or BackendSettings(data_dir=settings.data_dir)
-            transport = httpx.ASGITransport(app=create_app(name, backend_settings))
+            transport = httpx.ASGITransport(
+                app=create_app(name, backend_settings, tracer=tracer)
+            )
             clients[name] = httpx.AsyncClient(
                 transport=transport, base_url=f"http://{name}.in-process", timeout=timeout
             )
