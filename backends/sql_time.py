@@ -1,10 +1,13 @@
-"""Time spent in SQLite per request: what a backend's server span reports as its SQL time.
+"""Time spent in SQLite per request, answered in ``Server-Timing: sql;dur=<ms>``.
 
 With tracing on, the pool opens its connections as :class:`TimedConnection`, whose cursors
 add the time of every ``execute`` and every fetch to the request's :class:`SqlClock` (a
 context variable: Starlette runs sync endpoints in worker threads with a copy of the
-request's context, and the clock object is shared, not copied). Without tracing the pool
-opens plain connections and nothing here runs.
+request's context, and the clock object is shared, not copied). :class:`SqlTimingMiddleware`
+opens the clock and answers the total in a ``Server-Timing`` header, which the gateway's
+traced client copies onto its span; a traced backend process also puts it on its own server
+span (``backends/tracing.py``). Without tracing the pool opens plain connections and nothing
+here runs.
 """
 
 from __future__ import annotations
@@ -16,6 +19,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# Where the middleware leaves the request's clock for a server span around it.
+SCOPE_KEY = "crossfade.sql_clock"
 _CLOCK: ContextVar[SqlClock | None] = ContextVar("crossfade_sql_clock", default=None)
 
 
@@ -88,3 +95,26 @@ class TimedConnection(sqlite3.Connection):
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> sqlite3.Cursor:
         cursor: TimedCursor = self.cursor()
         return cursor.executemany(sql, parameters)
+
+
+class SqlTimingMiddleware:
+    """Times the SQL of each request and answers it in ``Server-Timing: sql;dur=<ms>``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_timing(message: Message) -> None:
+            # Sync endpoints have run all their SQL by the time the response starts.
+            if message["type"] == "http.response.start":
+                timing = f"sql;dur={clock.seconds * 1000:.3f}".encode("latin-1")
+                message.setdefault("headers", []).append((b"server-timing", timing))
+            await send(message)
+
+        with sql_clock() as clock:
+            scope[SCOPE_KEY] = clock
+            await self.app(scope, receive, send_with_timing)

@@ -2,10 +2,11 @@
 
 The gateway sends a W3C ``traceparent`` with every call; the span below is its child, so one
 trace shows the operation, each call, and how long the backend spent in SQLite
-(``crossfade.sql.time_ms``, summed over the request's statements and fetches, and
-``crossfade.sql.statements``). Installed only with tracing on: a backend process builds its
-own exporter when ``CROSSFADE_OTEL_ENDPOINT`` is set (:func:`build_tracer`); in-process
-backends use the gateway's tracer.
+(``crossfade.sql.time_ms``, summed over the request's statements and fetches by
+``sql_time.py``, and ``crossfade.sql.statements``). Installed only in a backend process
+started with ``CROSSFADE_OTEL_ENDPOINT`` set (:func:`build_tracer`, its own exporter).
+In-process backends make no span of their own: the gateway's client span already is the
+call, and carries the SQL time from the ``Server-Timing`` header.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backends.sql_time import sql_clock
+from backends.sql_time import SCOPE_KEY, SqlClock
 
 _W3C = TraceContextTextMapPropagator()
 # Probes are not part of anyone's request.
@@ -73,9 +74,9 @@ class ServerSpanMiddleware:
             await send(message)
 
         try:
-            with sql_clock() as clock:
-                await self.app(scope, receive, send_with_status)
+            await self.app(scope, receive, send_with_status)
         finally:
+            clock: SqlClock = scope.get(SCOPE_KEY) or SqlClock()
             route = scope.get("route")
             template = getattr(route, "path", None)
             if template:

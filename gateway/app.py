@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         from gateway.tracing import build_tracing
 
         tracing = build_tracing(settings)
-    http = build_http_clients(settings, tracing.backend_tracer() if tracing else None)
+    http = build_http_clients(settings, traced=tracing is not None)
     services = build_services(settings, http, tracing.spans if tracing else None)
     governance = build_governance(settings)
     ide_page: Callable[[], Response] | None = None

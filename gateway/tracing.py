@@ -8,8 +8,10 @@ own thread) to the collector's OTLP/HTTP ``<endpoint>/v1/traces``:
   name, so the names stay few), child of the caller's W3C ``traceparent`` when it sent one;
 - under it, a CLIENT span per backend call attempt, and a span per cache lookup and per
   ranking call (``resolvers/clients/spans.py``); never a span per field;
-- the backends continue the trace from the ``traceparent`` each call carries
-  (``backends/tracing.py``: a SERVER span with the request's SQL time).
+- backend processes continue the trace from the ``traceparent`` each call carries
+  (``backends/tracing.py``: a SERVER span with the request's SQL time); every backend,
+  in-process ones included, answers its SQL time in ``Server-Timing``, which the client
+  span keeps as ``crossfade.sql.time_ms``.
 
 The trace ID goes back in ``x-trace-id`` and in each error's ``extensions.traceId``.
 """
@@ -64,10 +66,6 @@ class Tracing:
 
     def extension(self) -> SchemaExtension:
         return OperationSpan(self.tracer)
-
-    def backend_tracer(self) -> Tracer:
-        """The tracer of the backends this process runs in-process (same exporter)."""
-        return self.provider.get_tracer("crossfade.backends")
 
     def shutdown(self) -> None:
         """Exports what is still queued, then stops the exporter's thread."""

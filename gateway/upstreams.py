@@ -6,8 +6,6 @@ this process behind ``httpx.ASGITransport``. The clients above this layer cannot
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import httpx
 
 from backends.app import create_app
@@ -15,14 +13,10 @@ from backends.names import BACKENDS
 from backends.settings import BackendSettings
 from gateway.config import Settings
 
-if TYPE_CHECKING:
-    from opentelemetry.trace import Tracer
 
-
-def build_http_clients(
-    settings: Settings, tracer: Tracer | None = None
-) -> dict[str, httpx.AsyncClient]:
-    """``tracer``: the in-process backends' server spans (None: tracing is off)."""
+def build_http_clients(settings: Settings, *, traced: bool = False) -> dict[str, httpx.AsyncClient]:
+    """``traced``: in-process backends answer their SQL time (``Server-Timing``) for the
+    gateway's client spans; they make no spans of their own."""
     clients: dict[str, httpx.AsyncClient] = {}
     backend_settings: BackendSettings | None = None
     for name in BACKENDS:
@@ -41,7 +35,7 @@ def build_http_clients(
         else:
             backend_settings = backend_settings or BackendSettings(data_dir=settings.data_dir)
             transport = httpx.ASGITransport(
-                app=create_app(name, backend_settings, tracer=tracer)
+                app=create_app(name, backend_settings, time_sql=traced)
             )
             clients[name] = httpx.AsyncClient(
                 transport=transport, base_url=f"http://{name}.in-process", timeout=timeout

@@ -210,7 +210,8 @@ class BackendClient:
             raise
         self._count(method, str(response.status_code), started)
         if span is not None:
-            span.set_attribute("http.response.status_code", response.status_code)
+            assert self._spans is not None
+            self._spans.answered(span, response.status_code, response.headers.get("server-timing"))
         if response.status_code == 504:
             # The backend gave up on the budget we sent: the deadline is spent, no retry.
             self.breaker.record_failure()

@@ -9,6 +9,7 @@ every call the request makes, including the DataLoaders' batch tasks.
 from __future__ import annotations
 
 from collections.abc import Callable, MutableMapping
+from contextlib import suppress
 from typing import Any
 
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
@@ -47,11 +48,19 @@ class Spans:
             headers["tracestate"] = ctx.trace_state.to_header()
 
     @staticmethod
+    def answered(span: Span, status: int, server_timing: str | None) -> None:
+        """The status and, from ``Server-Timing: sql;dur=<ms>``, the backend's SQL time."""
+        span.set_attribute("http.response.status_code", status)
+        if server_timing is not None and server_timing.startswith("sql;dur="):
+            with suppress(ValueError):  # not ours to fail a call over
+                span.set_attribute("crossfade.sql.time_ms", float(server_timing[8:]))
+
+    @staticmethod
     def failed(span: Span, error: BaseException) -> None:
         failed(span, error)
 
     def cache_lookup(self, cache: str) -> Span:
-        return self.tracer.start_span(f"cache {cache}", attributes={"crossfade.cache": cache})
+        return self.tracer.start_span(f"cache {cache}")
 
     def calls(self, target: Any, prefix: str) -> Any:
         """``target`` with each public method call wrapped in a span ``"<prefix> <method>"``."""
