@@ -126,6 +126,8 @@ class Settings(BaseSettings):
     # base URL (spans go to <endpoint>/v1/traces); unset, no tracing code is even imported.
     otel_endpoint: str | None = None
     otel_service_name: str = "crossfade-gateway"
+    # Share of new traces recorded (a caller's traceparent decides for its own trace).
+    otel_sample_ratio: float = Field(default=1.0, ge=0, le=1)
 
     # Caches (entries / seconds).
     entity_cache_size: int = Field(default=50_000, ge=0)

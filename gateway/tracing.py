@@ -26,6 +26,7 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from opentelemetry.trace import (
     Span,
     SpanKind,
@@ -75,7 +76,9 @@ class Tracing:
 def build_tracing(settings: Settings) -> Tracing:
     assert settings.otel_endpoint, "tracing is only built when CROSSFADE_OTEL_ENDPOINT is set"
     provider = TracerProvider(
-        resource=Resource.create({"service.name": settings.otel_service_name})
+        resource=Resource.create({"service.name": settings.otel_service_name}),
+        # The caller's sampled flag wins; new traces are kept at the configured ratio.
+        sampler=ParentBased(TraceIdRatioBased(settings.otel_sample_ratio)),
     )
     provider.add_span_processor(
         BatchSpanProcessor(OTLPSpanExporter(endpoint=traces_url(settings.otel_endpoint)))
@@ -136,13 +139,15 @@ class OperationSpan(SchemaExtension):
         span = self._tracer.start_span("graphql", kind=SpanKind.SERVER)
         context = self.execution_context.context
         request = getattr(context, "request", None)
-        if request is not None:
+        if request is not None and span.is_recording():
+            # An unsampled trace is recorded nowhere: its ID would lead to nothing.
             state = request_state(request.scope)
             state.trace_id = format_trace_id(span.get_span_context().trace_id)
             span.set_attribute("crossfade.request_id", state.request_id)
         with use_span(span, end_on_exit=True):
             yield
-            self._describe(span)
+            if span.is_recording():
+                self._describe(span)
 
     def _describe(self, span: Span) -> None:
         execution = self.execution_context

@@ -233,3 +233,27 @@ async def test_refusals_before_any_operation_echo_the_callers_trace(
     # a malformed traceparent is ignored: the operation starts a trace of its own
     assert malformed.status_code == 200
     assert re.fullmatch(r"[0-9a-f]{32}", malformed.headers["x-trace-id"])
+
+
+async def test_unsampled_traces_make_no_spans_and_a_callers_sampled_trace_is_kept(
+    data_dir: Path, receiver: Receiver, listener: str
+) -> None:
+    # given a gateway that records no new trace of its own
+    trace_id, client_span = secrets.token_hex(16), secrets.token_hex(8)
+    async with traced_gateway(data_dir, receiver, otel_sample_ratio=0.0) as gateway:
+        # when one client sends no traceparent and another sends a sampled one
+        unsampled = await gateway.post(
+            "/graphql", json={"query": operation("Library")}, headers=bearer(listener)
+        )
+        sampled = await gateway.post(
+            "/graphql",
+            json={"query": operation("Search"), "variables": {"q": "love"}},
+            headers={**bearer(listener), "traceparent": f"00-{trace_id}-{client_span}-01"},
+        )
+    # then the first answer names no trace (none was recorded) and the second names the caller's
+    assert unsampled.status_code == sampled.status_code == 200
+    assert "x-trace-id" not in unsampled.headers
+    assert sampled.headers["x-trace-id"] == trace_id
+    spans = receiver.wait_for(lambda got: any(s.parent_id == client_span for s in got))
+    assert {"query Search", "GET search"} <= {s.name for s in receiver.trace(trace_id)}
+    assert not any(s.name == "query Library" for s in spans)
