@@ -62,7 +62,6 @@ class ServerSpanMiddleware:
             attributes={
                 "http.request.method": method,
                 "url.path": scope["path"],
-                "crossfade.service": self.service,
             },
         )
         status = 500
