@@ -40,6 +40,10 @@ class BackendSettings(BaseSettings):
     inject_malformed_rate: float = Field(default=0.0, ge=0, le=1)
     inject_seed: int | None = None
 
+    # OpenTelemetry: a backend process exports its server spans here when set (the same
+    # CROSSFADE_OTEL_ENDPOINT as the gateway's); in-process backends use the gateway's.
+    otel_endpoint: str | None = None
+
     def faults(self, name: str) -> Faults:
         """The faults of backend ``name``: ``CROSSFADE_<NAME>_INJECT_*`` over the defaults."""
         own = FaultSettings(_env_prefix=f"CROSSFADE_{name.upper()}_")

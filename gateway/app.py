@@ -6,6 +6,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -30,6 +31,9 @@ from gateway.usage import build_usage
 from gateway.view import GraphQLView
 from resolvers.global_id import to_global_id
 
+if TYPE_CHECKING:
+    from gateway.tracing import Tracing
+
 log = logging.getLogger("crossfade.app")
 
 
@@ -48,8 +52,14 @@ def _graphiql_examples(settings: Settings) -> dict[str, object]:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
-    http = build_http_clients(settings)
-    services = build_services(settings, http)
+    tracing: Tracing | None = None
+    if settings.otel_endpoint:
+        # Imported only here: without an endpoint, OpenTelemetry is never loaded.
+        from gateway.tracing import build_tracing
+
+        tracing = build_tracing(settings)
+    http = build_http_clients(settings, traced=tracing is not None)
+    services = build_services(settings, http, tracing.spans if tracing else None)
     governance = build_governance(settings)
     usage = build_usage(settings, governance.redis)
     ide_page: Callable[[], Response] | None = None
@@ -65,7 +75,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             return graphiql_page(operations, **examples)  # type: ignore[arg-type]
 
     view = GraphQLView(
-        build_schema(settings, usage=usage),
+        build_schema(settings, usage=usage, outer=[tracing.extension] if tracing else []),
         services=lambda: services,
         ide_page=ide_page,
         request_deadline_s=settings.request_deadline_s,
@@ -93,6 +103,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await client.aclose()
         await authenticator.aclose()
         await governance.aclose()
+        if tracing is not None:
+            tracing.shutdown()
 
     app = Starlette(
         routes=[
@@ -104,6 +116,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *routes,
         ],
         middleware=[
+            # Outermost: every answer, refusals included, carries the caller's trace ID.
+            *([tracing.middleware()] if tracing else []),
             Middleware(RequestIdMiddleware),
             # CORS before the refusals below, so a browser can read why it was refused.
             cors_middleware(settings),
@@ -124,4 +138,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.http_clients = http
     app.state.governance = governance
     app.state.usage = usage
+    app.state.tracing = tracing
     return app

@@ -57,8 +57,13 @@ def _backend(args: argparse.Namespace) -> int:
             if value is not None
         },
     )
+    tracer = None
+    if settings.otel_endpoint:
+        from backends.tracing import build_tracer
+
+        tracer = build_tracer(args.name, settings.otel_endpoint)
     uvicorn.run(
-        create_app(args.name, settings, faults),
+        create_app(args.name, settings, faults, tracer),
         host=args.host,
         port=args.port,
         log_config=None,
@@ -250,6 +255,17 @@ def _eval(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(report) if args.json else table)
+    if args.out is not None:
+        from ranking.eval_chart import ChartsUnavailable, write_eval_chart
+
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "eval.json").write_text(json.dumps(report, indent=2) + "\n")
+        try:
+            chart = write_eval_chart(report, args.out / "eval.png", title=args.interactions.name)
+        except ChartsUnavailable as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"wrote {args.out / 'eval.json'} and {chart}", file=sys.stderr)
     return 0
 
 
@@ -349,6 +365,11 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
     evaluate.add_argument(
         "--experiment", help="also compare the model variants of this CROSSFADE_EXPERIMENTS entry"
+    )
+    evaluate.add_argument(
+        "--out",
+        type=Path,
+        help="also write the JSON report (eval.json) and its chart (eval.png) into this folder",
     )
     evaluate.set_defaults(func=_eval)
 

@@ -136,6 +136,12 @@ class Settings(BaseSettings):
     usage_max_keys: int = Field(default=10_000, ge=1)
     # `crossfade schema check`: a breaking change blocks if used within this many days.
     schema_check_days: int = Field(default=30, ge=1)
+    # OpenTelemetry traces (gateway/tracing.py): on only when set, to a collector's OTLP/HTTP
+    # base URL (spans go to <endpoint>/v1/traces); unset, no tracing code is even imported.
+    otel_endpoint: str | None = None
+    otel_service_name: str = "crossfade-gateway"
+    # Share of new traces recorded (a caller's traceparent decides for its own trace).
+    otel_sample_ratio: float = Field(default=1.0, ge=0, le=1)
 
     # Caches (entries / seconds).
     entity_cache_size: int = Field(default=50_000, ge=0)

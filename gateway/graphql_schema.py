@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import strawberry
@@ -14,6 +15,7 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.types import ExecutionContext
@@ -46,8 +48,12 @@ class CrossfadeSchema(strawberry.Schema):
 
 
 def build_schema(
-    settings: Settings | None = None, usage: UsageCounter | None = None
+    settings: Settings | None = None,
+    usage: UsageCounter | None = None,
+    outer: Sequence[Callable[[], SchemaExtension]] = (),
 ) -> strawberry.Schema:
+    """``usage`` counts field usage per client; ``outer``: extensions run around all the
+    others (the operation's span)."""
     settings = settings or Settings()
     # The limit rules are classes built once here: built per request (as the limiter
     # extensions do) they would defeat the validation cache, whose key includes the rules,
@@ -61,6 +67,7 @@ def build_schema(
     if not settings.introspection_enabled:
         rules.append(NoSchemaIntrospectionCustomRule)
     extensions: list[Any] = [
+        *outer,
         OperationMetrics,
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: ParserCache(maxsize=settings.document_cache_size),

@@ -17,8 +17,24 @@ OPERATION_LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
 OPERATION_ERRORS = Counter("crossfade_graphql_errors_total", "GraphQL errors by code.", ["code"])
+RATE_LIMIT_REFUSALS = Counter(
+    "crossfade_rate_limit_refusals_total",
+    "Requests refused with 429 by a rate limit, by what ran out: requests or query cost.",
+    ["limit"],
+)
+# Exported from the start (at 0), so a dashboard's rate() has a series before the first 429.
+for _limit in ("requests", "cost"):
+    RATE_LIMIT_REFUSALS.labels(limit=_limit)
 # Unbounded operation names would explode the label set: unknown names are folded.
 _MAX_NAME = 64
+
+
+def operation_label(name: str | None) -> str:
+    """The operation's name as a label (or span name): few and bounded values."""
+    name = name or "anonymous"
+    if len(name) > _MAX_NAME or not name.replace("_", "").isalnum():
+        return "invalid"
+    return name
 
 
 class OperationMetrics(SchemaExtension):
@@ -27,9 +43,7 @@ class OperationMetrics(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
         yield
-        name = self.execution_context.operation_name or "anonymous"
-        if len(name) > _MAX_NAME or not name.replace("_", "").isalnum():
-            name = "invalid"
+        name = operation_label(self.execution_context.operation_name)
         OPERATION_LATENCY.labels(operation=name).observe(time.perf_counter() - started)
 
 

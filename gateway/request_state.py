@@ -43,6 +43,9 @@ class RequestState:
     retry_after: str | None = None
     # The GraphQL context, once the view built it (for its response extensions).
     context: Context | None = None
+    # With tracing on: the trace this request belongs to (32 hex digits), the caller's when it
+    # sent a `traceparent`; answered in `x-trace-id` and in error extensions.
+    trace_id: str | None = None
 
 
 def request_state(scope: Scope) -> RequestState:

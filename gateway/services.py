@@ -8,6 +8,7 @@ below declare their shapes and no values.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -20,6 +21,9 @@ from resolvers.clients.policy import CallPolicy
 from resolvers.context import RankingHolder, Services
 from resolvers.limits import Limits
 from resolvers.search_weights import SearchWeights
+
+if TYPE_CHECKING:
+    from resolvers.clients.spans import Spans
 
 
 def call_policy(settings: Settings, name: str) -> CallPolicy:
@@ -68,12 +72,18 @@ def search_weights(settings: Settings) -> SearchWeights:
     )
 
 
-def build_services(settings: Settings, http: Mapping[str, httpx.AsyncClient]) -> Services:
+def build_services(
+    settings: Settings, http: Mapping[str, httpx.AsyncClient], spans: Spans | None = None
+) -> Services:
+    """``spans``: the tracing of backend calls, cache lookups and ranking calls (None: off)."""
     return Services(
         clients=build_clients(
-            http, cache_config(settings), {name: call_policy(settings, name) for name in BACKENDS}
+            http,
+            cache_config(settings),
+            {name: call_policy(settings, name) for name in BACKENDS},
+            spans,
         ),
-        ranking=RankingHolder(settings.models_dir),
+        ranking=RankingHolder(settings.models_dir, spans),
         limits=limits(settings),
         search_weights=search_weights(settings),
         experiments=parse_plan(settings.experiments),

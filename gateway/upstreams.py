@@ -14,7 +14,9 @@ from backends.settings import BackendSettings
 from gateway.config import Settings
 
 
-def build_http_clients(settings: Settings) -> dict[str, httpx.AsyncClient]:
+def build_http_clients(settings: Settings, *, traced: bool = False) -> dict[str, httpx.AsyncClient]:
+    """``traced``: in-process backends answer their SQL time (``Server-Timing``) for the
+    gateway's client spans; they make no spans of their own."""
     clients: dict[str, httpx.AsyncClient] = {}
     backend_settings: BackendSettings | None = None
     for name in BACKENDS:
@@ -32,7 +34,9 @@ def build_http_clients(settings: Settings) -> dict[str, httpx.AsyncClient]:
             )
         else:
             backend_settings = backend_settings or BackendSettings(data_dir=settings.data_dir)
-            transport = httpx.ASGITransport(app=create_app(name, backend_settings))
+            transport = httpx.ASGITransport(
+                app=create_app(name, backend_settings, time_sql=traced)
+            )
             clients[name] = httpx.AsyncClient(
                 transport=transport, base_url=f"http://{name}.in-process", timeout=timeout
             )

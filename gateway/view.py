@@ -65,7 +65,15 @@ def _request_error_code(error: GraphQLError) -> ErrorCode:
     return ErrorCode.GRAPHQL_VALIDATION_FAILED
 
 
-def _format(error: GraphQLError, request_id: str) -> dict[str, Any]:
+def _format(error: GraphQLError, request_id: str, trace_id: str | None = None) -> dict[str, Any]:
+    formatted = _format_error(error, request_id)
+    if trace_id is not None:
+        # Tracing is on: the trace shows which backend call failed and how long each took.
+        formatted["extensions"] = {**formatted["extensions"], "traceId": trace_id}
+    return formatted
+
+
+def _format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     original = error.original_error
     default_code = ErrorCode.BAD_USER_INPUT if error.path else _request_error_code(error)
     # A bad variable value is the client's mistake even when the scalar raised a plain error.
@@ -294,7 +302,9 @@ class GraphQLView(GraphQL[Context, None]):
         state = request_state(request.scope)
         response: GraphQLHTTPResponse = {"data": result.data}
         if result.errors:
-            response["errors"] = [_format(e, state.request_id) for e in result.errors]
+            response["errors"] = [
+                _format(e, state.request_id, state.trace_id) for e in result.errors
+            ]
         extensions = dict(result.extensions or {})
         if state.context is not None and state.context.extensions:
             extensions.update(state.context.extensions)

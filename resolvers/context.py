@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ranking.experiments import ExperimentPlan
 from resolvers.clients import Clients
@@ -16,15 +16,18 @@ from resolvers.search_weights import SearchWeights
 
 if TYPE_CHECKING:
     from ranking.core import RankingCore
+    from resolvers.clients.spans import Spans
 
 
 class RankingHolder:
     """The served ranking model, swappable at run time without a restart."""
 
-    def __init__(self, models_dir: Path) -> None:
+    def __init__(self, models_dir: Path, spans: Spans | None = None) -> None:
         self.models_dir = models_dir
         self._core: RankingCore | None = None
         self._lock = threading.Lock()
+        # With tracing on, the resolvers get a proxy timing each ranking call in a span.
+        self._spans = spans
 
     @property
     def core(self) -> RankingCore:
@@ -38,7 +41,10 @@ class RankingHolder:
 
         with self._lock:
             core = RankingCore.load(self.models_dir)
-            self._core = core
+            # The proxy has the core's attributes and methods (each call in a span).
+            self._core = core if self._spans is None else cast(
+                "RankingCore", self._spans.calls(core, "ranking")
+            )
             version: str = core.version
             return version
 

@@ -22,9 +22,8 @@ from pathlib import Path
 import pytest
 
 from gateway.cli import main
+from tests.support.interaction_logs import int_log, string_log
 
-LETTERS = {"a": 5, "b": 9, "c": 10, "d": 20, "e": 100, "f": 200, "g": 300, "h": 1000}
-PAIRS = [("A", "abcde"), ("B", "abcfg"), ("C", "ef"), ("D", "egh")]
 EXPECTED_POPULARITY = {
     "recall@10": 1.0,
     "ndcg@10": 0.75,
@@ -32,28 +31,6 @@ EXPECTED_POPULARITY = {
     "coverage@10": 5 / 8,
 }
 KEYS = {"recall@10", "ndcg@10", "recall@50", "coverage@10", "latency_ms"}
-
-
-def string_log(path: Path) -> Path:
-    # "u10" sorts before "u2" as a string: A is u1, B is u10, then u2 and u3.
-    names = {"A": "u1", "B": "u10", "C": "u2", "D": "u3"}
-    rows = ["user\titem\tweight\ttimestamp"]
-    rows += [
-        f"{names[u]}\t{i}\t{n + 1}\t{1700000000 + n}" for u, s in PAIRS for n, i in enumerate(s)
-    ]
-    rows.append("u1\ta\t3\t1700000099")  # a repeated pair adds up; it is not a new item
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return path
-
-
-def int_log(path: Path) -> Path:
-    # Numerically A=2 comes before B=10 (as strings "10" would come first and the split
-    # would differ); no timestamp column and free header names.
-    names = {"A": 2, "B": 10, "C": 30, "D": 40}
-    rows = ["listener_id\tartist_id\tplays"]
-    rows += [f"{names[u]}\t{LETTERS[i]}\t2" for u, s in reversed(PAIRS) for i in s[::-1]]
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return path
 
 
 @pytest.mark.parametrize("make_log", [string_log, int_log])

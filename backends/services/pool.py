@@ -13,15 +13,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from backends.sql_time import TimedConnection
 from backends.store import connect
 
 
 class ConnectionPool:
     """Per-thread readers plus, when ``writable``, one lock-guarded writer."""
 
-    def __init__(self, path: Path, *, writable: bool) -> None:
+    def __init__(self, path: Path, *, writable: bool, timed: bool = False) -> None:
         self.path = path
         self.writable = writable
+        # Timed connections add their SQL time to the request's clock (tracing on).
+        self._factory = TimedConnection if timed else sqlite3.Connection
         self._local = threading.local()
         self._opened: list[sqlite3.Connection] = []
         self._opened_lock = threading.Lock()
@@ -31,7 +34,7 @@ class ConnectionPool:
     def reader(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = connect(self.path, read_only=True)
+            conn = connect(self.path, read_only=True, factory=self._factory)
             self._local.conn = conn
             with self._opened_lock:
                 self._opened.append(conn)
@@ -45,7 +48,7 @@ class ConnectionPool:
             raise RuntimeError("this service opened the store read-only")
         with self._write_lock:
             if self._writer is None:
-                self._writer = connect(self.path)
+                self._writer = connect(self.path, factory=self._factory)
                 with self._opened_lock:
                     self._opened.append(self._writer)
             conn = self._writer

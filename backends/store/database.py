@@ -14,17 +14,27 @@ from pathlib import Path
 SCHEMA_VERSION = "1"
 
 
-def connect(path: Path | str, *, read_only: bool = False) -> sqlite3.Connection:
+def connect(
+    path: Path | str,
+    *,
+    read_only: bool = False,
+    factory: type[sqlite3.Connection] = sqlite3.Connection,
+) -> sqlite3.Connection:
     """Open the store with the pragmas the services rely on.
 
     ``check_same_thread`` is off because Starlette runs sync endpoints in a thread pool; each
-    service serialises writes through one connection guarded by its own lock.
+    service serialises writes through one connection guarded by its own lock. ``factory``:
+    the connection class (traced backends time their SQL, ``backends/sql_time.py``).
     """
     if read_only:
         uri = f"file:{Path(path).resolve()}?mode=ro"
-        conn = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+        conn = sqlite3.connect(
+            uri, uri=True, check_same_thread=False, isolation_level=None, factory=factory
+        )
     else:
-        conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        conn = sqlite3.connect(
+            str(path), check_same_thread=False, isolation_level=None, factory=factory
+        )
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
     conn.row_factory = sqlite3.Row

@@ -18,6 +18,7 @@ from strawberry.extensions import SchemaExtension
 
 from gateway.governance.query_cost import operation_cost
 from gateway.governance.rate_limiter import retry_after_header
+from gateway.metrics import RATE_LIMIT_REFUSALS
 from gateway.request_state import request_state
 from resolvers.clients.errors import CrossfadeError, ErrorCode
 
@@ -106,6 +107,7 @@ class QueryCostLimiter(SchemaExtension):
             return
         wait = await state.cost_charge.charge_cost(cost)
         if wait > 0:
+            RATE_LIMIT_REFUSALS.labels(limit="cost").inc()
             retry_after = retry_after_header(wait)
             state.retry_after = retry_after  # the middleware turns this into HTTP 429
             self.execution_context.result = ExecutionResult(

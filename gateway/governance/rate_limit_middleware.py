@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.governance.rate_limiter import Charge, Limit, RateLimiter, retry_after_header
+from gateway.metrics import RATE_LIMIT_REFUSALS
 from gateway.refusal import refusal
 from gateway.request_state import request_state
 from resolvers.clients.errors import ErrorCode
@@ -122,6 +123,7 @@ class RateLimitMiddleware:
             ]
         )
         if wait > 0:
+            RATE_LIMIT_REFUSALS.labels(limit="requests").inc()
             await _refusal(wait, "requests")(scope, receive, send)
             return
         state = request_state(scope)

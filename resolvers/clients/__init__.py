@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -15,6 +15,9 @@ from resolvers.clients.library import LibraryClient
 from resolvers.clients.playlists import PlaylistsClient
 from resolvers.clients.policy import CallPolicy
 from resolvers.clients.search import SearchClient
+
+if TYPE_CHECKING:
+    from resolvers.clients.spans import Spans
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,7 @@ def build_clients(
     http: Mapping[str, httpx.AsyncClient],
     config: CacheConfig,
     policies: Mapping[str, CallPolicy],
+    spans: Spans | None = None,
 ) -> Clients:
     caches: list[CountedCache[Any, Any]] = []
 
@@ -55,6 +59,7 @@ def build_clients(
             ttl=config.entity_ttl,
             stale_size=config.stale_size,
             stale_ttl=config.stale_ttl,
+            spans=spans,
         )
         caches.append(cache)
         return cache
@@ -66,15 +71,16 @@ def build_clients(
             ttl=config.shared_ttl,
             stale_size=config.stale_size,
             stale_ttl=config.stale_ttl,
+            spans=spans,
         )
         caches.append(cache)
         return cache
 
     def backend(name: str) -> BackendClient:
-        return BackendClient(name, http[name], policies[name])
+        return BackendClient(name, http[name], policies[name], spans)
 
     viewer: CountedCache[tuple[Any, ...], Any] = CountedCache(
-        "viewer", maxsize=config.viewer_size, ttl=config.viewer_ttl
+        "viewer", maxsize=config.viewer_size, ttl=config.viewer_ttl, spans=spans
     )
     caches.append(viewer)
     return Clients(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import orjson
@@ -35,6 +35,11 @@ from resolvers.clients.policy import CallPolicy
 from resolvers.clients.retry import BACKEND_RETRIES, RETRIES_REFUSED, Backoff, RetryBudget
 from resolvers.clients.scope import CallScope, current_scope
 from resolvers.clients.telemetry import BACKEND_LATENCY, BACKEND_REQUESTS
+
+if TYPE_CHECKING:
+    from opentelemetry.trace.span import Span
+
+    from resolvers.clients.spans import Spans
 
 DEADLINE_HEADER = "x-crossfade-deadline-ms"
 
@@ -58,7 +63,13 @@ class _Retryable(Exception):
 class BackendClient:
     """JSON calls to one backend through a shared, pooled ``httpx.AsyncClient``."""
 
-    def __init__(self, name: str, http: httpx.AsyncClient, policy: CallPolicy) -> None:
+    def __init__(
+        self,
+        name: str,
+        http: httpx.AsyncClient,
+        policy: CallPolicy,
+        spans: Spans | None = None,
+    ) -> None:
         self.name = name
         self.http = http
         self.policy = policy
@@ -71,6 +82,8 @@ class BackendClient:
         self._latency = BACKEND_LATENCY.labels(backend=name)
         self._retries = BACKEND_RETRIES.labels(backend=name)
         self._refused = RETRIES_REFUSED.labels(backend=name)
+        # None: tracing is off, and no call below touches OpenTelemetry.
+        self._spans = spans
 
     async def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         return await self._call("GET", path, params=params, idempotent=True)
@@ -93,7 +106,9 @@ class BackendClient:
         attempt = 0
         while True:
             try:
-                return await self._attempt(method, path, params, content, scope)
+                if self._spans is None:
+                    return await self._attempt(method, path, params, content, scope)
+                return await self._traced_attempt(self._spans, method, path, params, content, scope)
             except _Retryable as failed:
                 delay = self._retry_delay(attempt, scope) if idempotent else None
                 if delay is None:
@@ -127,6 +142,28 @@ class BackendClient:
             )
         return min(self.policy.timeout_s, remaining)
 
+    async def _traced_attempt(
+        self,
+        spans: Spans,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        content: bytes | None,
+        scope: CallScope | None,
+    ) -> Any:
+        """One attempt in a client span (one per attempt: each carries its own traceparent)."""
+        span = spans.backend_call(self.name, method, path)
+        try:
+            return await self._attempt(method, path, params, content, scope, span)
+        except _Retryable as retryable:
+            spans.failed(span, retryable.error)
+            raise
+        except BaseException as error:
+            spans.failed(span, error)
+            raise
+        finally:
+            span.end()
+
     async def _attempt(
         self,
         method: str,
@@ -134,6 +171,7 @@ class BackendClient:
         params: dict[str, Any] | None,
         content: bytes | None,
         scope: CallScope | None,
+        span: Span | None = None,
     ) -> Any:
         timeout = self._timeout(scope)
         if not self.breaker.allow():
@@ -146,6 +184,9 @@ class BackendClient:
         headers = {DEADLINE_HEADER: str(max(1, int(timeout * 1000)))}
         if content is not None:
             headers["content-type"] = "application/json"
+        if span is not None:
+            assert self._spans is not None
+            self._spans.inject(span, headers)
         try:
             # httpx's own timeout covers real HTTP; asyncio's also covers ASGITransport,
             # which ignores httpx timeouts.
@@ -168,6 +209,9 @@ class BackendClient:
             self.breaker.release()
             raise
         self._count(method, str(response.status_code), started)
+        if span is not None:
+            assert self._spans is not None
+            self._spans.answered(span, response.status_code, response.headers.get("server-timing"))
         if response.status_code == 504:
             # The backend gave up on the budget we sent: the deadline is spent, no retry.
             self.breaker.record_failure()

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from cachetools import TTLCache
 
 from resolvers.clients.telemetry import CACHE_HITS, CACHE_MISSES
+
+if TYPE_CHECKING:
+    from resolvers.clients.spans import Spans
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -49,6 +52,7 @@ class CountedCache(Generic[K, V]):
         ttl: float,
         stale_size: int = 0,
         stale_ttl: float = 0.0,
+        spans: Spans | None = None,
     ) -> None:
         self.name = name
         self.enabled = maxsize > 0 and ttl > 0
@@ -60,8 +64,19 @@ class CountedCache(Generic[K, V]):
         )
         self._hits = CACHE_HITS.labels(cache=name)
         self._misses = CACHE_MISSES.labels(cache=name)
+        # None: tracing is off. Otherwise a span per lookup call (one per batch in get_many).
+        self._spans = spans
 
     def get(self, key: K) -> V | None:
+        if self._spans is None or not self.enabled:
+            return self._lookup(key)
+        span = self._spans.cache_lookup(self.name)
+        value = self._lookup(key)
+        span.set_attribute("crossfade.cache.hit", value is not None)
+        span.end()
+        return value
+
+    def _lookup(self, key: K) -> V | None:
         if not self.enabled:
             return None
         value = self._data.get(key, _MISSING)
@@ -73,14 +88,19 @@ class CountedCache(Generic[K, V]):
 
     def get_many(self, keys: Iterable[K]) -> tuple[dict[K, V], list[K]]:
         """Split ``keys`` into what the cache holds and what must be fetched (in order)."""
+        span = None if self._spans is None else self._spans.cache_lookup(self.name)
         found: dict[K, V] = {}
         missing: list[K] = []
         for key in keys:
-            value = self.get(key)
+            value = self._lookup(key)
             if value is None:
                 missing.append(key)
             else:
                 found[key] = value
+        if span is not None:
+            span.set_attribute("crossfade.cache.keys", len(found) + len(missing))
+            span.set_attribute("crossfade.cache.hits", len(found))
+            span.end()
         return found, missing
 
     def get_stale(self, key: K) -> V | None:

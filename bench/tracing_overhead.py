@@ -1,0 +1,220 @@
+"""CPU per HomeFeed with tracing on against off, side by side in one run (in-process).
+
+    .venv/bin/python bench/tracing_overhead.py [--listeners 400] [--block 20]
+
+Three gateways over the same data and in-process backends: tracing off, on (every trace
+recorded) and on with 10% of new traces sampled, the traced ones exporting to an OTLP/HTTP
+sink in another process (so what the collector spends is not counted, and what our exporter
+spends is). Each listener asks for Home once on each gateway (distinct listeners: every
+request computes its recommendations), in blocks that rotate which gateway goes first, to
+cancel drift; the median of the per-block ratios is printed beside the totals.
+``time.process_time`` counts every thread of the process, so a traced block ends with a flush
+of the batch span processor: the export's encoding and HTTP POST are charged to tracing, as
+they are in production, and the queue is empty when the untraced block starts.
+
+Prints CPU ms per request for each and the overhead (target: <= 5% more with tracing on);
+then the same overhead from counts: the spans one HomeFeed makes times the CPU of one span
+(best of many batches). Measure on a quiet machine: other processes' load slows all the
+gateways alike but adds noise (several % on a shared 2-core machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from gateway.app import create_app  # noqa: E402
+from gateway.authenticator import issue_token  # noqa: E402
+from gateway.config import OPERATIONS_DIR, Settings  # noqa: E402
+
+# An OTLP/HTTP endpoint that reads each export and answers an empty success, nothing more.
+SINK = """
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+class Sink(BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.send_response(200)
+        self.send_header("content-type", "application/x-protobuf")
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"""
+
+
+@contextmanager
+def otlp_sink() -> Iterator[str]:
+    proc = subprocess.Popen([sys.executable, "-c", SINK], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        yield f"http://127.0.0.1:{proc.stdout.readline().strip()}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+class Gateway:
+    def __init__(self, settings: Settings) -> None:
+        self.app = create_app(settings)
+        self.tracing = self.app.state.tracing
+        self.client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app), base_url="http://gateway.bench"
+        )
+        self.cpu = 0.0
+        self.requests = 0
+        self.blocks: list[float] = []  # CPU seconds per request, block by block
+
+    async def home(self, query: str, token: str) -> None:
+        response = await self.client.post(
+            "/graphql", json={"query": query}, headers={"authorization": f"Bearer {token}"}
+        )
+        body: dict[str, Any] = response.json()
+        if response.status_code != 200 or "errors" in body:
+            raise SystemExit(f"HomeFeed failed: {response.status_code} {response.text[:300]}")
+
+    async def block(self, query: str, tokens: list[str]) -> None:
+        started = time.process_time()
+        for token in tokens:
+            await self.home(query, token)
+        if self.tracing is not None:
+            self.tracing.provider.force_flush()
+        spent = time.process_time() - started
+        self.cpu += spent
+        self.requests += len(tokens)
+        self.blocks.append(spent / len(tokens))
+
+
+def count_spans() -> int:
+    """The spans of one HomeFeed, by name (needs the tests' receiver, which decodes them)."""
+    from tests.support.otlp_receiver import otlp_receiver
+
+    async def one() -> int:
+        with otlp_receiver() as receiver:
+            settings = Settings(otel_endpoint=receiver.endpoint, rate_limit=False)
+            gateway = Gateway(settings)
+            await gateway.home(query(), issue_token(settings, "user-4999"))
+            await gateway.client.aclose()
+            gateway.tracing.shutdown()
+            spans = receiver.wait_for(lambda got: any(s.parent_id is None for s in got))
+        names: dict[str, int] = {}
+        for span in spans:
+            kind = span.name if span.name.startswith(("cache", "ranking")) else span.kind
+            names[kind] = names.get(kind, 0) + 1
+        counts = ", ".join(f"{name} {n}" for name, n in sorted(names.items()))
+        print(f"spans per HomeFeed: {len(spans)} ({counts})")
+        return len(spans)
+
+    return asyncio.run(one())
+
+
+def span_cost_us(endpoint: str, n: int = 20_000, batch: int = 500) -> float:
+    """CPU per span of the client-span shape, started, ended and exported (µs; the best of
+    the batches, as other load only ever adds)."""
+    from gateway.tracing import build_tracing
+
+    tracing = build_tracing(Settings(otel_endpoint=endpoint))
+    spans = tracing.spans
+    headers: dict[str, str] = {}
+    best = float("inf")
+    for _ in range(n // batch):
+        started = time.process_time()
+        for _ in range(batch):
+            span = spans.backend_call("catalog", "GET", "/tracks")
+            spans.inject(span, headers)
+            spans.answered(span, 200, "sql;dur=0.250")
+            span.end()
+        # Under the processor's queue size (2,048), so no span is dropped uncounted.
+        tracing.provider.force_flush()
+        best = min(best, (time.process_time() - started) / batch)
+    cost = best * 1e6
+    tracing.shutdown()
+    return cost
+
+
+def query() -> str:
+    return (OPERATIONS_DIR / "HomeFeed.graphql").read_text()
+
+
+async def measure(endpoint: str, listeners: int, block: int, ratio: float) -> float:
+    """Prints the comparison; returns the untraced CPU per request (seconds)."""
+    base = Settings(rate_limit=False)
+    if not (base.models_dir / "CURRENT").exists():
+        raise SystemExit("no model: run `make data model` first")
+    gateways = {
+        "tracing off": Gateway(base),
+        "tracing on": Gateway(Settings(rate_limit=False, otel_endpoint=endpoint)),
+        f"on, {ratio:.0%} sampled": Gateway(
+            Settings(rate_limit=False, otel_endpoint=endpoint, otel_sample_ratio=ratio)
+        ),
+    }
+    names = list(gateways)
+    text = query()
+    tokens = [issue_token(base, f"user-{i}") for i in range(1, listeners + 1)]
+    # Warm all alike: first-request costs (model load, genre lists, charts) are not tracing's.
+    for gateway in gateways.values():
+        await gateway.home(text, issue_token(base, "user-5000"))
+    gc.collect()
+    for n, start in enumerate(range(0, listeners, block)):
+        chunk = tokens[start : start + block]
+        for name in names[n % len(names) :] + names[: n % len(names)]:  # rotate who goes first
+            await gateways[name].block(text, chunk)
+    off = gateways["tracing off"]
+    print(f"HomeFeed CPU per request, {off.requests} listeners, blocks of {block}, rotating order")
+    print(f"  {'':22} {'total':>10} {'vs off':>8} {'median block vs off':>20}")
+    for name, gateway in gateways.items():
+        total = gateway.cpu / gateway.requests
+        ratios = [on / base for on, base in zip(gateway.blocks, off.blocks, strict=True)]
+        print(
+            f"  {name:22} {total * 1000:7.2f} ms {(total / (off.cpu / off.requests) - 1):+8.1%}"
+            f" {statistics.median(ratios) - 1:+20.1%}"
+        )
+    for gateway in gateways.values():
+        await gateway.client.aclose()
+        if gateway.tracing is not None:
+            gateway.tracing.shutdown()
+    return off.cpu / off.requests
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--listeners", type=int, default=400, help="distinct listeners (>= 200)")
+    parser.add_argument("--block", type=int, default=20, help="requests per alternating block")
+    parser.add_argument("--ratio", type=float, default=0.1, help="the sampled variant's ratio")
+    args = parser.parse_args()
+    os.environ.setdefault("CROSSFADE_LOG_LEVEL", "WARNING")
+    with otlp_sink() as endpoint:
+        off_s = asyncio.run(measure(endpoint, args.listeners, args.block, args.ratio))
+        per_span = span_cost_us(endpoint)
+    spans = count_spans()
+    # The same overhead from counts, less sensitive to other load than the A/B above.
+    print(
+        f"one client span (start, attributes, traceparent, end, export): {per_span:.1f} µs CPU;"
+        f" x {spans} spans = {per_span * spans / 1000:.2f} ms"
+        f" = {per_span * spans / 1e6 / off_s:.1%} of an untraced HomeFeed"
+    )
+
+
+if __name__ == "__main__":
+    main()
