@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ranking.experiments import ExperimentPlan
 from resolvers.clients import Clients
 from resolvers.clients.viewer import Viewer
+from resolvers.entities import Entities
 from resolvers.limits import Limits
 from resolvers.loaders import Loaders, build_loaders
 from resolvers.search_weights import SearchWeights
@@ -60,9 +61,12 @@ class Context:
     viewer: Viewer | None
     loaders: Loaders
     services: Services
+    # The catalog records this request has read, filled in batches (resolvers/entities.py).
+    entities: Entities
     # Entries merged into the response's top-level `extensions`.
     extensions: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def build(cls, request: Any, viewer: Viewer | None, services: Services) -> Context:
-        return cls(request, viewer, build_loaders(services.clients), services)
+        clients = services.clients
+        return cls(request, viewer, build_loaders(clients), services, Entities(clients.catalog))

@@ -57,14 +57,14 @@ async def playlist_owner(ctx: Context, view: PlaylistView) -> UserRecord | None:
 async def playlist_items(ctx: Context, view: PlaylistView, w: Window) -> Slice[PlaylistItem]:
     if view.track_ids is not None:
         ids = view.track_ids[w.offset : w.offset + w.limit]
-        tracks = await track_views(ctx.loaders, ids)
+        tracks = await track_views(ctx.entities, ids)
         items = [PlaylistItem(t, view.generated_at, None) for t in tracks if t is not None]
         return Slice(items=items, offset=w.offset, total=len(view.track_ids))
     assert view.stored_id is not None
     if w.limit == 0:
         return Slice(items=[], offset=w.offset, total=view.track_count)
     page = await ctx.loaders.playlist_page_by_key.load((view.stored_id, w.offset, w.limit))
-    tracks = await track_views(ctx.loaders, [e.track_id for e in page.items])
+    tracks = await track_views(ctx.entities, [e.track_id for e in page.items])
     items = [
         PlaylistItem(t, e.added_at, e.added_by)
         for e, t in zip(page.items, tracks, strict=True)

@@ -75,13 +75,29 @@ class CountedCache(Generic[K, V]):
         """Split ``keys`` into what the cache holds and what must be fetched (in order)."""
         found: dict[K, V] = {}
         missing: list[K] = []
+        if not self.enabled:
+            return found, list(keys)
+        data = self._data
         for key in keys:
-            value = self.get(key)
-            if value is None:
+            value = data.get(key, _MISSING)
+            if value is _MISSING:
                 missing.append(key)
             else:
-                found[key] = value
+                found[key] = value  # type: ignore[assignment]
+        self.count(len(found), len(missing))
         return found, missing
+
+    def peek(self, key: K) -> V | None:
+        """Like :meth:`get` but uncounted: for lookups counted in bulk with :meth:`count`."""
+        if not self.enabled:
+            return None
+        return self._data.get(key)
+
+    def count(self, hits: int, misses: int) -> None:
+        if hits:
+            self._hits.inc(hits)
+        if misses:
+            self._misses.inc(misses)
 
     def get_stale(self, key: K) -> V | None:
         """The last value stored under ``key`` even if expired; only for when a fetch failed."""
