@@ -28,6 +28,7 @@ from gateway.services import build_services
 from gateway.upstreams import build_http_clients
 from gateway.view import GraphQLView
 from resolvers.global_id import to_global_id
+from resolvers.warm import warm_shared
 
 log = logging.getLogger("crossfade.app")
 
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             log.info("ranking model loaded", extra={"fields": {"version": version}})
         except Exception as exc:  # serve anyway: /readyz reports the missing model
             log.error("ranking model not loaded: %s", exc)
+        await warm_shared(services, popular_tracks=settings.warm_popular_tracks)
         # Start-up garbage (imports, schema, model) never needs collecting again.
         gc.collect()
         gc.freeze()

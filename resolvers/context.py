@@ -35,8 +35,13 @@ class RankingHolder:
         return self._core
 
     def reload(self) -> str:
-        from ranking.core import RankingCore  # heavy numpy work stays out of import time
+        # Heavy numpy work stays out of import time.
+        from ranking.blas import single_threaded
+        from ranking.core import RankingCore
 
+        # A process that serves the model ranks each listener on one BLAS thread, with no
+        # thread pool on the request path (ranking/blas.py says why).
+        single_threaded()
         with self._lock:
             core = RankingCore.load(self.models_dir)
             self._core = core

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 SHELF_SIZE = taste.SHELF_SIZE
+POPULAR_SIZE = SHELF_SIZE * 2  # charts read for the Popular shelf (shared, warmed at start-up)
 MIN_ITEMS = 4
 
 
@@ -144,7 +145,7 @@ async def _tolerant(source: Awaitable[T], failures: list[BackendError]) -> T | N
 
 
 async def _popular(ctx: Context) -> Shelf:
-    ids = await ctx.services.clients.catalog.charts(limit=SHELF_SIZE * 2)
+    ids = await ctx.services.clients.catalog.charts(limit=POPULAR_SIZE)
     tracks = await present_track_views(ctx.entities, ids)
     return Shelf("POPULAR", "Popular right now", tuple(tracks), 0.5)
 

@@ -81,12 +81,17 @@ def build_clients(
     histories: CountedCache[int, History] = CountedCache(
         "library.histories", maxsize=config.viewer_size, ttl=config.viewer_ttl
     )
-    caches += [viewer, histories]
+    # No stale copies: a view is rebuilt from the records' own stale copies when needed.
+    track_views: CountedCache[int, Any] = CountedCache(
+        "catalog.track_views", maxsize=config.entity_size, ttl=config.entity_ttl
+    )
+    caches += [viewer, histories, track_views]
     return Clients(
         catalog=CatalogClient(
             backend("catalog"),
             entity_cache=entity_cache,
             shared_cache=shared("catalog.shared"),
+            track_views=track_views,
         ),
         library=LibraryClient(backend("library"), entity_cache=entity_cache, histories=histories),
         playlists=PlaylistsClient(backend("playlists"), shared_cache=shared("playlists.shared")),

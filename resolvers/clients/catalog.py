@@ -124,12 +124,15 @@ class CatalogClient:
         *,
         entity_cache: Callable[[str], CountedCache[int, Any]],
         shared_cache: CountedCache[tuple[Any, ...], Any],
+        track_views: CountedCache[int, Any],
     ) -> None:
         self.backend = backend
         self._tracks: CountedCache[int, TrackRecord] = entity_cache("catalog.tracks")
         self._artists: CountedCache[int, ArtistRecord] = entity_cache("catalog.artists")
         self._albums: CountedCache[int, AlbumRecord] = entity_cache("catalog.albums")
         self._shared = shared_cache
+        # Views the resolvers join from these records (opaque here), kept as long as them.
+        self.track_views = track_views
 
     def lookup(
         self,
