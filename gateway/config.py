@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     search_url: str | None = None
     backend_timeout_s: float = Field(default=2.0, gt=0)
     backend_max_connections: int = Field(default=100, ge=1)
+    # What carries real HTTP under the httpx clients: aiohttp (a fraction of httpcore's CPU
+    # per call, bench/transport_bench.py) or httpx's own httpcore.
+    backend_transport: Literal["aiohttp", "httpx"] = "aiohttp"
     # Resilience (resolvers/clients/{policy,retry,breaker}.py). Per-backend timeouts override
     # backend_timeout_s, as JSON: CROSSFADE_BACKEND_TIMEOUTS='{"search": 0.5}'.
     backend_timeouts: dict[str, float] = Field(default_factory=dict)

@@ -72,3 +72,5 @@ async def test_operations_answer_the_same_over_real_http(
             assert over_http == in_process, op
         ready = await remote.get("/readyz")
         assert ready.status_code == 200
+    for http in app.state.http_clients.values():
+        await http.aclose()
