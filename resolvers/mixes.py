@@ -70,9 +70,7 @@ def discover_weekly_view(
 def todays_mixes(
     ctx: Context, viewer: Viewer, found: Profile, today: dt.date
 ) -> tuple[taste.Mix, ...]:
-    return taste.daily_mixes(
-        ctx, viewer, found, allow_explicit=allows_explicit(found), today=today
-    )
+    return taste.daily_mixes(ctx, viewer, found, allow_explicit=allows_explicit(found), today=today)
 
 
 def leading_artists(mixes: Sequence[taste.Mix]) -> list[int]:

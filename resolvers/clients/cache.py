@@ -21,7 +21,6 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
-
 @dataclass(frozen=True, slots=True)
 class CacheConfig:
     """Sizes (entries) and lifetimes (seconds) of the client layer's caches, from settings."""
