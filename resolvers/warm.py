@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from resolvers.clients.catalog import EntitySet
 from resolvers.clients.errors import CrossfadeError
+from resolvers.clients.scope import call_scope
 from resolvers.home import POPULAR_SIZE
 
 if TYPE_CHECKING:
@@ -23,8 +24,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("crossfade.warm")
 
 
-async def warm_shared(services: Services, *, popular_tracks: int) -> None:
-    """Read the shared values and the ``popular_tracks`` most popular tracks' entities."""
+async def warm_shared(services: Services, *, popular_tracks: int, deadline_s: float) -> None:
+    """Read the shared values and the ``popular_tracks`` most popular tracks' entities, within
+    ``deadline_s`` (a request's budget: start-up never waits longer on a slow backend)."""
+    with call_scope(deadline_s):
+        await _warm(services, popular_tracks)
+
+
+async def _warm(services: Services, popular_tracks: int) -> None:
     catalog, playlists = services.clients.catalog, services.clients.playlists
     await asyncio.gather(
         _logged("charts", catalog.charts(limit=POPULAR_SIZE)),
