@@ -30,6 +30,7 @@ from gateway.upstreams import build_http_clients
 from gateway.usage import build_usage
 from gateway.view import GraphQLView
 from resolvers.global_id import to_global_id
+from resolvers.warm import warm_shared
 
 if TYPE_CHECKING:
     from gateway.tracing import Tracing
@@ -91,6 +92,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             log.info("ranking model loaded", extra={"fields": {"version": version}})
         except Exception as exc:  # serve anyway: /readyz reports the missing model
             log.error("ranking model not loaded: %s", exc)
+        await warm_shared(
+            services,
+            popular_tracks=settings.warm_popular_tracks,
+            deadline_s=settings.request_deadline_s,
+        )
         # Start-up garbage (imports, schema, model) never needs collecting again.
         gc.collect()
         gc.freeze()

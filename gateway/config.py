@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     search_url: str | None = None
     backend_timeout_s: float = Field(default=2.0, gt=0)
     backend_max_connections: int = Field(default=100, ge=1)
+    # What carries real HTTP under the httpx clients: aiohttp (a fraction of httpcore's CPU
+    # per call, bench/transport_bench.py) or httpx's own httpcore.
+    backend_transport: Literal["aiohttp", "httpx"] = "aiohttp"
     # Resilience (resolvers/clients/{policy,retry,breaker}.py). Per-backend timeouts override
     # backend_timeout_s, as JSON: CROSSFADE_BACKEND_TIMEOUTS='{"search": 0.5}'.
     backend_timeouts: dict[str, float] = Field(default_factory=dict)
@@ -148,8 +151,14 @@ class Settings(BaseSettings):
     entity_cache_ttl_s: float = Field(default=300.0, ge=0)
     shared_cache_size: int = Field(default=2_000, ge=0)
     shared_cache_ttl_s: float = Field(default=60.0, ge=0)
-    viewer_cache_size: int = Field(default=10_000, ge=0)
-    viewer_cache_ttl_s: float = Field(default=30.0, ge=0)
+    # Per listener (what their history decides for the day: picks, mixes, Discover Weekly,
+    # and their history itself), ~4 entries a listener. Keys hold the history version, model
+    # version and day, so an entry never goes stale: the lifetime only bounds memory.
+    viewer_cache_size: int = Field(default=40_000, ge=0)
+    viewer_cache_ttl_s: float = Field(default=86_400.0, ge=0)
+    # The most popular tracks (at most 500, one charts call), with their albums and artists,
+    # read into the entity caches at start-up with the charts, genres and editorial lists.
+    warm_popular_tracks: int = Field(default=500, ge=0, le=500)
     # Stale copies served only while the backend behind them fails (flagged extensions.stale).
     stale_cache_size: int = Field(default=5_000, ge=0)
     stale_cache_ttl_s: float = Field(default=3600.0, ge=0)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 from ranking.experiments import ExperimentPlan
 from resolvers.clients import Clients
 from resolvers.clients.viewer import Viewer
+from resolvers.entities import Entities
 from resolvers.limits import Limits
 from resolvers.loaders import Loaders, build_loaders
 from resolvers.search_weights import SearchWeights
@@ -37,13 +38,20 @@ class RankingHolder:
         return self._core
 
     def reload(self) -> str:
-        from ranking.core import RankingCore  # heavy numpy work stays out of import time
+        # Heavy numpy work stays out of import time.
+        from ranking.blas import single_threaded
+        from ranking.core import RankingCore
 
+        # A process that serves the model ranks each listener on one BLAS thread, with no
+        # thread pool on the request path (ranking/blas.py says why).
+        single_threaded()
         with self._lock:
             core = RankingCore.load(self.models_dir)
             # The proxy has the core's attributes and methods (each call in a span).
-            self._core = core if self._spans is None else cast(
-                "RankingCore", self._spans.calls(core, "ranking")
+            self._core = (
+                core
+                if self._spans is None
+                else cast("RankingCore", self._spans.calls(core, "ranking"))
             )
             version: str = core.version
             return version
@@ -66,9 +74,12 @@ class Context:
     viewer: Viewer | None
     loaders: Loaders
     services: Services
+    # The catalog records this request has read, filled in batches (resolvers/entities.py).
+    entities: Entities
     # Entries merged into the response's top-level `extensions`.
     extensions: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def build(cls, request: Any, viewer: Viewer | None, services: Services) -> Context:
-        return cls(request, viewer, build_loaders(services.clients), services)
+        clients = services.clients
+        return cls(request, viewer, build_loaders(clients), services, Entities(clients.catalog))

@@ -1,28 +1,40 @@
-"""The viewer's own records: their user record, and their listening history as the ranking
-core wants it.
+"""The viewer's own records: their profile (user record, latest plays, listening history).
 
-History is read fresh from the library backend on every request (one batched call), so a play
-recorded seconds ago is already folded into what the ranking core scores: no retraining needed.
+Read fresh from the library backend on every personal request (one call, shared by every
+field of the response), so a play recorded seconds ago is already folded into what the
+ranking core scores: no retraining needed. The counts travel only when the history changed.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from resolvers.clients.records import UserRecord
+from resolvers.clients.errors import BackendError
+from resolvers.clients.records import Profile, UserRecord
+from resolvers.clients.stale import mark_stale
 
 if TYPE_CHECKING:
     from resolvers.clients.viewer import Viewer
     from resolvers.context import Context
 
 
-async def play_counts(ctx: Context, viewer: Viewer) -> dict[int, float]:
-    return await ctx.loaders.play_counts_by_user.load(viewer.user_id)
+async def profile(ctx: Context, viewer: Viewer) -> Profile | None:
+    """The viewer's profile; None when the library does not know them."""
+    return await ctx.loaders.profile_by_user.load(viewer.user_id)
 
 
 async def user_record(ctx: Context, viewer: Viewer) -> UserRecord | None:
-    """The viewer's user record (display name, time zone, explicit filter)."""
-    return await ctx.loaders.user_by_id.load(viewer.user_id)
+    """The viewer's user record (display name, time zone, explicit filter); the last one
+    read, flagged stale, while the library is failing."""
+    try:
+        found = await profile(ctx, viewer)
+    except BackendError as error:
+        user = ctx.services.clients.library.stale_user(viewer.user_id)
+        if user is None:
+            raise
+        mark_stale(error.service)
+        return user
+    return None if found is None else found.user
 
 
 async def signed_in_user(ctx: Context) -> UserRecord | None:
@@ -31,8 +43,3 @@ async def signed_in_user(ctx: Context) -> UserRecord | None:
     if ctx.viewer is None:
         return None
     return await user_record(ctx, ctx.viewer)
-
-
-def history_fingerprint(history: dict[int, float]) -> tuple[int, float]:
-    """Changes whenever a play is added: part of personal cache keys."""
-    return len(history), sum(history.values())

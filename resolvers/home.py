@@ -15,13 +15,20 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from resolvers import taste
+from resolvers.access import can_read_playlist
 from resolvers.clients.errors import BackendError
-from resolvers.clients.records import ArtistRecord, Play, UserRecord
+from resolvers.clients.records import Play, UserRecord
 from resolvers.experiments import expose
-from resolvers.history import play_counts, user_record
-from resolvers.hydrate import album_views, present_track_views
-from resolvers.mixes import daily_mixes, discover_weekly
-from resolvers.playlists import playlist_views
+from resolvers.history import profile, user_record
+from resolvers.hydrate import present, present_track_views
+from resolvers.mixes import (
+    allows_explicit,
+    daily_mix_views,
+    discover_weekly_view,
+    leading_artists,
+    todays_mixes,
+)
 from resolvers.views import AlbumView, HomeItemView, PlaylistView, TrackView
 
 if TYPE_CHECKING:
@@ -30,7 +37,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-SHELF_SIZE = 20
+SHELF_SIZE = taste.SHELF_SIZE
+POPULAR_SIZE = SHELF_SIZE * 2  # charts read for the Popular shelf (shared, warmed at start-up)
 MIN_ITEMS = 4
 
 
@@ -137,14 +145,15 @@ async def _tolerant(source: Awaitable[T], failures: list[BackendError]) -> T | N
 
 
 async def _popular(ctx: Context) -> Shelf:
-    ids = await ctx.services.clients.catalog.charts(limit=SHELF_SIZE * 2)
-    tracks = await present_track_views(ctx.loaders, ids)
+    ids = await ctx.services.clients.catalog.charts(limit=POPULAR_SIZE)
+    tracks = await present_track_views(ctx.entities, ids)
     return Shelf("POPULAR", "Popular right now", tuple(tracks), 0.5)
 
 
 async def _editorial(ctx: Context) -> list[PlaylistView]:
-    ids = await ctx.services.clients.playlists.editorial()
-    return await playlist_views(ctx, ids)
+    records = await ctx.services.clients.playlists.editorial()
+    views = (PlaylistView.from_record(r) for r in records)
+    return [v for v in views if can_read_playlist(ctx.viewer, v)]
 
 
 def _editorial_shelves(
@@ -176,79 +185,65 @@ def _tag(view: PlaylistView) -> str:
 
 async def _personal(
     ctx: Context, viewer: Viewer, now: dt.datetime
-) -> tuple[list[Shelf], tuple[str, ...]]:
-    clients, loaders = ctx.services.clients, ctx.loaders
-    history, recent, user, dw, mixes = await asyncio.gather(
-        play_counts(ctx, viewer),
-        clients.library.recent_plays(viewer.user_id, limit=50),
-        user_record(ctx, viewer),
-        discover_weekly(ctx, viewer),
-        daily_mixes(ctx, viewer),
+) -> tuple[list[Shelf], tuple[str, ...]] | None:
+    """The listener's own shelves: one profile read, the day's picks (cached per listener),
+    then one load of every entity they show; None for a listener the library lacks."""
+    found, genre_names = await asyncio.gather(
+        profile(ctx, viewer), ctx.services.clients.catalog.genres()
     )
-    core = ctx.services.ranking.core
-    allow_explicit = not (user.explicit_filter if user else False)
-    variant = expose(ctx, viewer, "recommendations")
-    recent_ids = list(dict.fromkeys(p.track_id for p in recent))
-    seed = _seed_track(recent, history)
-    because = (
-        core.similar_tracks(seed, SHELF_SIZE, exclude=set(history), allow_explicit=allow_explicit)
-        if seed
-        else []
+    if found is None:
+        return None
+    today = now.astimezone(dt.UTC).date()
+    picks = taste.home_picks(
+        ctx,
+        viewer,
+        found,
+        variant=expose(ctx, viewer, "recommendations"),
+        allow_explicit=allows_explicit(found),
+        today=today,
     )
-    recommended = [
-        s.track_id
-        for s in core.recommend(
-            history,
-            60,
-            exclude=set(history),
-            allow_explicit=allow_explicit,
-            max_per_artist=2 if variant.diversity else None,
-            model=variant.model_override,
-        )
-    ]
-    top_artist_ids = core.top_artists(history, SHELF_SIZE)
-    recent_tracks, because_tracks, seed_views, rec_tracks, top_artists = await asyncio.gather(
-        present_track_views(loaders, recent_ids[:SHELF_SIZE]),
-        present_track_views(loaders, because),
-        present_track_views(loaders, [seed] if seed else []),
-        present_track_views(loaders, recommended),
-        loaders.artist_by_id.load_many(top_artist_ids),
+    weekly = discover_weekly_view(ctx, viewer, found, today)
+    mixes = todays_mixes(ctx, viewer, found, today)
+    recent_ids = list(dict.fromkeys(p.track_id for p in found.recent))[:SHELF_SIZE]
+    seed = [picks.seed] if picks.seed else []
+    entities = ctx.entities
+    await entities.load(
+        tracks=[*recent_ids, *picks.because, *seed, *picks.recommended],
+        artists=[*picks.top_artists, *leading_artists(mixes)],
     )
-    album_ids = list(dict.fromkeys(t.track.album_id for t in rec_tracks))[:SHELF_SIZE]
-    albums = [a for a in await album_views(loaders, album_ids) if a is not None]
-    activity = _recent_activity(recent, now)
+    recommended = present(entities, picks.recommended)
+    album_ids = list(dict.fromkeys(t.track.album_id for t in recommended))[:SHELF_SIZE]
+    albums = [a for a in map(entities.album, album_ids) if a is not None]
+    artists = [a for a in map(entities.artist, picks.top_artists) if a is not None]
     shelves = [
-        Shelf("RECENTLY_PLAYED", "Recently played", tuple(recent_tracks), 0.6 + 0.35 * activity),
-        Shelf("MADE_FOR_YOU", "Made for you", (dw, *mixes), 0.9),
-        Shelf("RECOMMENDED", "Recommended for you", tuple(rec_tracks[:SHELF_SIZE]), 0.7),
         Shelf(
-            "TOP_ARTISTS",
-            "Your top artists",
-            tuple(a for a in top_artists if isinstance(a, ArtistRecord)),
-            0.65,
+            "RECENTLY_PLAYED",
+            "Recently played",
+            tuple(present(entities, recent_ids)),
+            0.6 + 0.35 * _recent_activity(found.recent, now),
         ),
+        Shelf(
+            "MADE_FOR_YOU",
+            "Made for you",
+            (weekly, *daily_mix_views(viewer, mixes, entities, today)),
+            0.9,
+        ),
+        Shelf("RECOMMENDED", "Recommended for you", tuple(recommended[:SHELF_SIZE]), 0.7),
+        Shelf("TOP_ARTISTS", "Your top artists", tuple(artists), 0.65),
         Shelf("ALBUMS_FOR_YOU", "Albums for you", tuple(albums), 0.5),
     ]
-    if seed_views:
+    seed_view = entities.track(picks.seed) if picks.seed else None
+    if seed_view is not None:
         shelves.append(
             Shelf(
                 "BECAUSE_YOU_LISTENED",
-                f"Because you listened to {seed_views[0].track.name}",
-                tuple(because_tracks),
+                f"Because you listened to {seed_view.track.name}",
+                tuple(present(entities, picks.because)),
                 0.75,
             )
         )
-    genre_names = await clients.catalog.genres()
-    top_genres = tuple(genre_names.get(g, "") for g in core.top_genres(history, 3))
+    top_genres = tuple(genre_names.get(g, "") for g in picks.top_genres)
     return shelves, top_genres
-
-
-def _seed_track(recent: Sequence[Play], history: dict[int, float]) -> int | None:
-    """The recent track the listener came back to most: the best seed for "because you…"."""
-    if not recent:
-        return max(history, key=lambda t: history[t]) if history else None
-    window = {p.track_id for p in recent[:20]}
-    return max(window, key=lambda t: (history.get(t, 0.0), -t))
 
 
 def _recent_activity(recent: Sequence[Play], now: dt.datetime) -> float:

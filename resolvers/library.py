@@ -25,7 +25,7 @@ async def liked_tracks(ctx: Context, user_id: int, w: Window) -> Slice[LikedItem
     """``user_id``'s likes, newest first: the listener themself only."""
     require_self(ctx.viewer, user_id)
     page = await ctx.services.clients.library.likes(user_id, offset=w.offset, limit=w.limit)
-    views = await track_views(ctx.loaders, [t for t, _ in page.items])
+    views = await track_views(ctx.entities, [t for t, _ in page.items])
     items = [LikedItem(v, at) for (_, at), v in zip(page.items, views, strict=True) if v]
     return Slice(items=items, offset=w.offset, total=page.total)
 
@@ -49,5 +49,5 @@ async def recently_played(ctx: Context, user_id: int, w: Window) -> Slice[TrackV
     require_self(ctx.viewer, user_id)
     plays = await ctx.services.clients.library.recent_plays(user_id, limit=50)
     ids = list(dict.fromkeys(p.track_id for p in plays))
-    views = await track_views(ctx.loaders, ids[w.offset : w.offset + w.limit])
+    views = await track_views(ctx.entities, ids[w.offset : w.offset + w.limit])
     return Slice(items=[v for v in views if v], offset=w.offset, total=len(ids))

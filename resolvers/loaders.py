@@ -1,7 +1,9 @@
-"""Per-request DataLoaders, one per backend and key, named ``<Entity>By<Key>Loader``.
+"""Per-request DataLoaders, for the reads that several branches of one response share.
 
 Built fresh for every request (they cache futures, which must not outlive it); they batch
-every ``load`` of one tick into one backend call and answer in key order.
+every ``load`` of one tick into one backend call and answer in key order. Catalog entities
+are not loaded here but through the request's entity map (``resolvers/entities.py``), one
+batch per tick instead of one future per key.
 """
 
 from __future__ import annotations
@@ -15,14 +17,7 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 
 from resolvers.clients import Clients
-from resolvers.clients.records import (
-    AlbumRecord,
-    ArtistRecord,
-    Page,
-    PlaylistRecord,
-    TrackRecord,
-    UserRecord,
-)
+from resolvers.clients.records import Page, PlaylistRecord, Profile, UserRecord
 
 PageKey = tuple[int, int, int]  # (playlist_id, offset, limit)
 K = TypeVar("K")
@@ -37,13 +32,11 @@ def forget(loader: DataLoader[K, V], key: K) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Loaders:
-    track_by_id: DataLoader[int, TrackRecord | None]
-    artist_by_id: DataLoader[int, ArtistRecord | None]
-    album_by_id: DataLoader[int, AlbumRecord | None]
     user_by_id: DataLoader[int, UserRecord | None]
     playlist_by_id: DataLoader[int, PlaylistRecord | None]
     playlist_page_by_key: DataLoader[PageKey, Page]
-    play_counts_by_user: DataLoader[int, dict[int, float]]
+    # The viewer's profile: `me`, Home and the mixes of one request share its one call.
+    profile_by_user: DataLoader[int, Profile | None]
 
 
 def build_loaders(clients: Clients) -> Loaders:
@@ -61,12 +54,13 @@ def build_loaders(clients: Clients) -> Loaders:
                 answers[(pid, offset, limit)] = page
         return [answers[k] for k in keys]
 
+    async def profiles(keys: Sequence[int]) -> list[Profile | None]:
+        # Only ever the viewer's own: one key per request.
+        return [await clients.library.profile(key) for key in keys]
+
     return Loaders(
-        track_by_id=DataLoader(clients.catalog.tracks),
-        artist_by_id=DataLoader(clients.catalog.artists),
-        album_by_id=DataLoader(clients.catalog.albums),
         user_by_id=DataLoader(clients.library.users),
         playlist_by_id=DataLoader(clients.playlists.playlists),
         playlist_page_by_key=DataLoader(playlist_pages),
-        play_counts_by_user=DataLoader(clients.library.play_counts),
+        profile_by_user=DataLoader(profiles),
     )

@@ -1,34 +1,31 @@
 """Generated playlists: Discover Weekly and the Daily Mixes, computed by the ranking core.
 
 They are personal: their global IDs name the listener, and only that listener can refetch
-them. Results are cached per viewer, keyed by the history fingerprint and the model version,
-so a new play or a reloaded model gives fresh mixes.
+them. What they hold is computed once per listener and day (week) from the history
+(``resolvers/taste.py``), so a new play or a reloaded model gives fresh mixes.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import hashlib
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from resolvers import taste
 from resolvers.access import is_self, require_self
+from resolvers.clients.errors import NotFound
+from resolvers.clients.records import Profile
 from resolvers.experiments import expose
-from resolvers.history import history_fingerprint, play_counts, user_record
+from resolvers.history import profile
 from resolvers.views import PlaylistView
 
 if TYPE_CHECKING:
     from resolvers.clients.viewer import Viewer
     from resolvers.context import Context
+    from resolvers.entities import Entities
 
 DISCOVER_WEEKLY = "discover-weekly"
 DAILY_MIX = "daily-mix-"
-DISCOVER_WEEKLY_SIZE = 30
-DAILY_MIX_SIZE = 50
-
-
-def _snapshot(*parts: object) -> str:
-    return hashlib.sha1(":".join(map(str, parts)).encode()).hexdigest()[:16]
 
 
 def _week_start(today: dt.date) -> dt.datetime:
@@ -36,91 +33,108 @@ def _week_start(today: dt.date) -> dt.datetime:
     return dt.datetime.combine(monday, dt.time(), tzinfo=dt.UTC)
 
 
-async def discover_weekly(ctx: Context, viewer: Viewer) -> PlaylistView:
-    history, user = await asyncio.gather(play_counts(ctx, viewer), user_record(ctx, viewer))
-    core = ctx.services.ranking.core
-    today = dt.datetime.now(dt.UTC).date()
-    year, week, _ = today.isocalendar()
-    allow_explicit = not (user.explicit_filter if user else False)
-    model = expose(ctx, viewer, "recommendations").model_override
-    key = (
-        "dw",
-        viewer.user_id,
-        year,
-        week,
-        allow_explicit,
-        core.version,
-        model,
-        history_fingerprint(history),
+def allows_explicit(found: Profile) -> bool:
+    return not found.user.explicit_filter
+
+
+def discover_weekly_view(
+    ctx: Context, viewer: Viewer, found: Profile, today: dt.date
+) -> PlaylistView:
+    """This week's Discover Weekly (no I/O: the profile is read, the picks are cached)."""
+    weekly = taste.discover_weekly(
+        ctx,
+        viewer,
+        found,
+        model=expose(ctx, viewer, "recommendations").model_override,
+        allow_explicit=allows_explicit(found),
+        today=today,
     )
-    cache = ctx.services.clients.viewer_cache
-    ids: list[int] | None = cache.get(key)
-    if ids is None:
-        ids = core.discover_weekly(
-            history,
-            viewer.handle,
-            year,
-            week,
-            k=DISCOVER_WEEKLY_SIZE,
-            allow_explicit=allow_explicit,
-            model=model,
-        )
-        cache.set(key, ids)
-    name = user.display_name if user else viewer.handle
+    year, week, _ = today.isocalendar()
     return PlaylistView(
         key=f"{DISCOVER_WEEKLY}:{viewer.handle}",
         name="Discover Weekly",
         description=(
-            f"Your weekly mixtape of fresh music, made for {name}. "
+            f"Your weekly mixtape of fresh music, made for {found.user.display_name}. "
             f"New every Monday (week {week} of {year})."
         ),
         public=False,
         kind="DISCOVER_WEEKLY",
-        snapshot_id=_snapshot("dw", viewer.user_id, year, week, *ids),
+        snapshot_id=weekly.snapshot_id,
         owner_id=viewer.user_id,
-        track_count=len(ids),
-        track_ids=tuple(ids),
+        track_count=len(weekly.track_ids),
+        track_ids=tuple(weekly.track_ids),
         generated_at=int(_week_start(today).timestamp() * 1000),
     )
 
 
-async def daily_mixes(ctx: Context, viewer: Viewer) -> list[PlaylistView]:
-    history, user = await asyncio.gather(play_counts(ctx, viewer), user_record(ctx, viewer))
-    core = ctx.services.ranking.core
-    allow_explicit = not (user.explicit_filter if user else False)
-    key = ("mixes", viewer.user_id, allow_explicit, core.version, history_fingerprint(history))
-    cache = ctx.services.clients.viewer_cache
-    mixes = cache.get(key)
-    if mixes is None:
-        mixes = core.daily_mixes(history, allow_explicit=allow_explicit, size=DAILY_MIX_SIZE)
-        cache.set(key, mixes)
-    artist_ids = list(dict.fromkeys(a for m in mixes for a in m.top_artist_ids[:3]))
-    artists = {
-        a.id: a.name for a in await ctx.loaders.artist_by_id.load_many(artist_ids) if a is not None
-    }
-    today = dt.datetime.now(dt.UTC)
+def todays_mixes(
+    ctx: Context, viewer: Viewer, found: Profile, today: dt.date
+) -> tuple[taste.Mix, ...]:
+    return taste.daily_mixes(ctx, viewer, found, allow_explicit=allows_explicit(found), today=today)
+
+
+def leading_artists(mixes: Sequence[taste.Mix]) -> list[int]:
+    """The artists the mixes are named after (load them before :func:`daily_mix_views`)."""
+    return list(dict.fromkeys(a for m in mixes for a in m.top_artist_ids[:3]))
+
+
+def daily_mix_views(
+    viewer: Viewer, mixes: Sequence[taste.Mix], entities: Entities, today: dt.date
+) -> list[PlaylistView]:
+    """The mixes as playlists, named after their loaded leading artists (no I/O)."""
+    midnight = dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC)
+    generated_at = int(midnight.timestamp() * 1000)
     views = []
-    for position, mix in enumerate(mixes, start=1):
-        names = [artists[a] for a in mix.top_artist_ids[:3] if a in artists]
+    for mix in mixes:
+        found = (entities.artist(a) for a in mix.top_artist_ids[:3])
+        names = [a.name for a in found if a is not None]
         headline = ", ".join(names[:2]) + (" and more" if len(names) > 2 else "")
         views.append(
             PlaylistView(
-                key=f"{DAILY_MIX}{position}:{viewer.handle}",
-                name=f"Daily Mix {position}" + (f": {headline}" if headline else ""),
+                key=f"{DAILY_MIX}{mix.index}:{viewer.handle}",
+                name=f"Daily Mix {mix.index}" + (f": {headline}" if headline else ""),
                 description=f"{', '.join(names) or 'Your favourites'} — the music you love, "
                 "with new picks in the same vein.",
                 public=False,
                 kind="DAILY_MIX",
-                snapshot_id=_snapshot("mix", viewer.user_id, position, *mix.track_ids),
+                snapshot_id=mix.snapshot_id,
                 owner_id=viewer.user_id,
                 track_count=len(mix.track_ids),
                 track_ids=tuple(mix.track_ids),
-                generated_at=int(
-                    today.replace(hour=0, minute=0, second=0, microsecond=0).timestamp() * 1000
-                ),
+                generated_at=generated_at,
             )
         )
     return views
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+async def _profile(ctx: Context, viewer: Viewer) -> Profile:
+    found = await profile(ctx, viewer)
+    if found is None:
+        raise NotFound("No such listener.")
+    return found
+
+
+async def discover_weekly(ctx: Context, viewer: Viewer) -> PlaylistView:
+    """The viewer's Discover Weekly, its tracks loaded with it: whoever asks for the playlist
+    nearly always shows them, and they then cost no call of their own."""
+    today = _today()
+    view = discover_weekly_view(ctx, viewer, await _profile(ctx, viewer), today)
+    await ctx.entities.load(tracks=view.track_ids or ())
+    return view
+
+
+async def daily_mixes(ctx: Context, viewer: Viewer) -> list[PlaylistView]:
+    """The viewer's Daily Mixes, with their tracks and leading artists loaded in one batch."""
+    today = _today()
+    mixes = todays_mixes(ctx, viewer, await _profile(ctx, viewer), today)
+    await ctx.entities.load(
+        tracks=[t for m in mixes for t in m.track_ids], artists=leading_artists(mixes)
+    )
+    return daily_mix_views(viewer, mixes, ctx.entities, today)
 
 
 async def discover_weekly_of(ctx: Context, user_id: int) -> PlaylistView:

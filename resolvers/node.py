@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from resolvers.clients.errors import BadUserInput
 from resolvers.clients.records import ArtistRecord, UserRecord
 from resolvers.global_id import from_global_id
-from resolvers.hydrate import album_views, track_views
+from resolvers.hydrate import album_views, artists, track_views
 from resolvers.playlists import playlist_by_key
 from resolvers.views import AlbumView, PlaylistView, TrackView
 
@@ -31,11 +31,11 @@ async def node(ctx: Context, global_id: str) -> NodeView | None:
     if number is None:
         return None
     if type_name == "Track":
-        return (await track_views(ctx.loaders, [number]))[0]
+        return (await track_views(ctx.entities, [number]))[0]
     if type_name == "Artist":
-        return await ctx.loaders.artist_by_id.load(number)
+        return (await artists(ctx.entities, [number]))[0]
     if type_name == "Album":
-        return (await album_views(ctx.loaders, [number]))[0]
+        return (await album_views(ctx.entities, [number]))[0]
     if type_name == "User":
         return await ctx.loaders.user_by_id.load(number)
     return None

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 
 from resolvers.access import can_read_playlist, require_playlist_owner, require_viewer
 from resolvers.clients.errors import BadUserInput
-from resolvers.clients.records import UserRecord
-from resolvers.hydrate import track_views
+from resolvers.clients.records import Page, UserRecord
 from resolvers.loaders import forget
 from resolvers.pagination import Slice, Window
 from resolvers.views import PlaylistView, TrackView
@@ -49,27 +48,55 @@ async def playlist_by_key(ctx: Context, key: str) -> PlaylistView | None:
 
 async def playlist_owner(ctx: Context, view: PlaylistView) -> UserRecord | None:
     """The listener who owns the playlist; None for editorial playlists."""
-    if view.owner_id is None:
-        return None
-    return await ctx.loaders.user_by_id.load(view.owner_id)
+    return (await playlist_owners(ctx, [view]))[0]
+
+
+async def playlist_owners(ctx: Context, views: Sequence[PlaylistView]) -> list[UserRecord | None]:
+    """The owners of several playlists in one read (None for editorial ones), in order."""
+    owners = [v.owner_id for v in views]
+    found = await ctx.loaders.user_by_id.load_many([o for o in owners if o is not None])
+    records = iter(found)
+    return [None if o is None else next(records) for o in owners]
 
 
 async def playlist_items(ctx: Context, view: PlaylistView, w: Window) -> Slice[PlaylistItem]:
+    return (await playlist_items_many(ctx, [view], w))[0]
+
+
+async def playlist_items_many(
+    ctx: Context, views: Sequence[PlaylistView], w: Window
+) -> list[Slice[PlaylistItem]]:
+    """The same window of several playlists' tracks: one page read for the stored ones, then
+    one load of every track they hold, in order."""
+    stored = [v.stored_id for v in views if v.stored_id is not None and w.limit > 0]
+    pages = await ctx.loaders.playlist_page_by_key.load_many(
+        [(pid, w.offset, w.limit) for pid in stored]
+    )
+    by_playlist = dict(zip(stored, pages, strict=True))
+    windows: list[tuple[PlaylistView, Page | None]] = [
+        (v, None if v.stored_id is None else by_playlist.get(v.stored_id)) for v in views
+    ]
+    await ctx.entities.load(tracks=[t for v, page in windows for t in _track_ids(v, page, w)])
+    return [_slice(ctx, v, page, w) for v, page in windows]
+
+
+def _track_ids(view: PlaylistView, page: Page | None, w: Window) -> Sequence[int]:
+    if view.track_ids is not None:
+        return view.track_ids[w.offset : w.offset + w.limit]
+    return [] if page is None else [e.track_id for e in page.items]
+
+
+def _slice(ctx: Context, view: PlaylistView, page: Page | None, w: Window) -> Slice[PlaylistItem]:
+    track = ctx.entities.track
     if view.track_ids is not None:
         ids = view.track_ids[w.offset : w.offset + w.limit]
-        tracks = await track_views(ctx.loaders, ids)
-        items = [PlaylistItem(t, view.generated_at, None) for t in tracks if t is not None]
+        generated = (track(t) for t in ids)
+        items = [PlaylistItem(t, view.generated_at, None) for t in generated if t is not None]
         return Slice(items=items, offset=w.offset, total=len(view.track_ids))
-    assert view.stored_id is not None
-    if w.limit == 0:
+    if page is None:  # an empty window: the count needs no read
         return Slice(items=[], offset=w.offset, total=view.track_count)
-    page = await ctx.loaders.playlist_page_by_key.load((view.stored_id, w.offset, w.limit))
-    tracks = await track_views(ctx.loaders, [e.track_id for e in page.items])
-    items = [
-        PlaylistItem(t, e.added_at, e.added_by)
-        for e, t in zip(page.items, tracks, strict=True)
-        if t is not None
-    ]
+    entries = ((e, track(e.track_id)) for e in page.items)
+    items = [PlaylistItem(t, e.added_at, e.added_by) for e, t in entries if t is not None]
     return Slice(items=items, offset=w.offset, total=page.total)
 
 

@@ -27,12 +27,12 @@ class RecordedPlay:
 async def record_play(ctx: Context, track_id: int) -> RecordedPlay:
     """Record that the viewer played ``track_id`` (NOT_FOUND when the catalog lacks it)."""
     viewer = require_viewer(ctx.viewer)  # before any backend call: guests learn nothing
-    (track,) = await track_views(ctx.loaders, [track_id])
+    (track,) = await track_views(ctx.entities, [track_id])
     if track is None:
         raise NotFound("No such track.")
     play = await ctx.services.clients.library.record_play(
         viewer.user_id, track_id, int(time.time() * 1000)
     )
     # This request's loader may already hold the old history.
-    forget(ctx.loaders.play_counts_by_user, viewer.user_id)
+    forget(ctx.loaders.profile_by_user, viewer.user_id)
     return RecordedPlay(track=track, played_at=play.played_at)

@@ -18,7 +18,8 @@ import numpy as np
 from resolvers.clients.errors import BadUserInput
 from resolvers.clients.records import ArtistRecord, SearchHit
 from resolvers.experiments import expose
-from resolvers.hydrate import album_views, present_track_views
+from resolvers.history import profile
+from resolvers.hydrate import present
 from resolvers.playlists import playlist_views
 from resolvers.search_weights import SearchWeights
 from resolvers.views import AlbumView, HomeItemView, PlaylistView, TrackView
@@ -67,19 +68,23 @@ async def search(ctx: Context, query: str) -> SearchResults:
         raise BadUserInput("`query` must not be empty.")
     if len(text) > limits.max_query_length:
         raise BadUserInput(f"`query` must be at most {limits.max_query_length} characters.")
-    clients, loaders, weights = ctx.services.clients, ctx.loaders, ctx.services.search_weights
+    clients, entities, weights = ctx.services.clients, ctx.entities, ctx.services.search_weights
     variant = expose(ctx, ctx.viewer, "search")
     if variant.search_weights is not None:
         weights = SearchWeights(*variant.search_weights)
     hits, history = await asyncio.gather(
         clients.search.search(text, limit=SEARCH_DEPTH), _history(ctx)
     )
-    tracks, artists, albums, playlists = await asyncio.gather(
-        present_track_views(loaders, [h.id for h in hits.tracks]),
-        loaders.artist_by_id.load_many([h.id for h in hits.artists]),
-        album_views(loaders, [h.id for h in hits.albums]),
+    track_hits = [h.id for h in hits.tracks]
+    artist_hits = [h.id for h in hits.artists]
+    album_hits = [h.id for h in hits.albums]
+    _, playlists = await asyncio.gather(
+        entities.load(tracks=track_hits, albums=album_hits, artists=artist_hits),
         playlist_views(ctx, [h.id for h in hits.playlists]),
     )
+    tracks = present(entities, track_hits)
+    artists = [entities.artist(a) for a in artist_hits]
+    albums = [entities.album(a) for a in album_hits]
     core = ctx.services.ranking.core
     track_ids = [v.track.id for v in tracks]
     affinity = (
@@ -164,4 +169,5 @@ def _artist_affinity(history: dict[int, float], tracks: Sequence[TrackView]) -> 
 async def _history(ctx: Context) -> dict[int, float]:
     if ctx.viewer is None:
         return {}
-    return await ctx.loaders.play_counts_by_user.load(ctx.viewer.user_id)
+    found = await profile(ctx, ctx.viewer)
+    return {} if found is None else found.history.as_dict()

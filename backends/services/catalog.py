@@ -138,6 +138,27 @@ def fetch_albums(conn: sqlite3.Connection, ids: Sequence[int]) -> list[dict[str,
     return [found.get(i) for i in ids]
 
 
+def fetch_entities(
+    conn: sqlite3.Connection,
+    track_ids: Sequence[int],
+    album_ids: Sequence[int],
+    artist_ids: Sequence[int],
+) -> dict[str, list[dict[str, Any]]]:
+    """The tracks, albums and artists asked for, with everything they point at: each track's
+    album and artists, and each album's artists. Unknown IDs are left out."""
+    def found(fetch: Any, ids: list[int]) -> list[dict[str, Any]]:
+        return [row for row in fetch(conn, ids) if row is not None] if ids else []
+
+    tracks = found(fetch_tracks, unique(track_ids))
+    albums = found(fetch_albums, unique([*album_ids, *(t["album_id"] for t in tracks)]))
+    artists = found(fetch_artists, unique([
+        *artist_ids,
+        *(a for t in tracks for a in t["artist_ids"]),
+        *(a for al in albums for a in al["artist_ids"]),
+    ]))
+    return {"tracks": tracks, "albums": albums, "artists": artists}
+
+
 def fetch_top_tracks(conn: sqlite3.Connection, ids: Sequence[int], limit: int) -> list[list[int]]:
     """Each artist's most popular tracks; an unknown artist simply has none."""
     keys = unique(ids)
@@ -190,6 +211,7 @@ class CatalogService:
             Route("/artists", self.artists),
             Route("/artists/top-tracks", self.top_tracks),
             Route("/albums", self.albums),
+            Route("/entities", self.entities),
             Route("/charts", self.charts),
             Route("/genres", self.genres),
         ]
@@ -205,6 +227,19 @@ class CatalogService:
     def albums(self, request: Request) -> Response:
         ids = parse_ids(request.query_params, "ids", max_batch=self.max_batch)
         return JSONResponse({"albums": fetch_albums(self.pool.reader(), ids) if ids else []})
+
+    def entities(self, request: Request) -> Response:
+        params = request.query_params
+
+        def ids(name: str) -> list[int]:
+            if name not in params:
+                return []
+            return parse_ids(params, name, max_batch=self.max_batch)
+
+        found = fetch_entities(
+            self.pool.reader(), ids("track_ids"), ids("album_ids"), ids("artist_ids")
+        )
+        return JSONResponse(found)
 
     def top_tracks(self, request: Request) -> Response:
         params = request.query_params

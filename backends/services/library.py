@@ -68,6 +68,14 @@ def fetch_play_counts(
     return [counts.get(i, {}) if i in known else None for i in user_ids]
 
 
+def history_version(conn: sqlite3.Connection, user_id: int) -> str:
+    """Changes with every play the listener adds (plays are never edited or deleted)."""
+    count, last = conn.execute(
+        "SELECT count(*), coalesce(max(id), 0) FROM plays WHERE user_id = ?", (user_id,)
+    ).fetchone()
+    return f"{count}-{last}"
+
+
 def require_user(conn: sqlite3.Connection, user_id: int) -> None:
     if conn.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone() is None:
         raise not_found(f"no user {user_id}")
@@ -83,6 +91,7 @@ class LibraryService:
     def routes(self) -> list[Route]:
         return [
             Route("/users", self.users),
+            Route("/profile", self.profile),
             Route("/plays/recent", self.recent_plays),
             Route("/plays/counts", self.play_counts),
             Route("/plays", self.create_play, methods=["POST"]),
@@ -103,6 +112,34 @@ class LibraryService:
     def users(self, request: Request) -> Response:
         ids = parse_ids(request.query_params, "ids", max_batch=self.max_batch)
         return JSONResponse({"users": fetch_users(self.pool.reader(), ids) if ids else []})
+
+    def profile(self, request: Request) -> Response:
+        """What a personal screen needs of one listener, in one read: the user record, the
+        latest plays and the play counts. ``since`` is the history version the caller holds;
+        while it is still current the counts are left out (``null``)."""
+        params = request.query_params
+        user_id = self._user_id(request)
+        recent = parse_int(params, "recent", default=50, minimum=0, maximum=self.max_batch)
+        conn = self.pool.reader()
+        (user,) = fetch_users(conn, [user_id])
+        if user is None:
+            raise not_found(f"no user {user_id}")
+        # The version is read first: counts read after it may hold a newer play, which only
+        # makes the caller fetch them again next time, never keep stale ones.
+        version = history_version(conn, user_id)
+        plays = conn.execute(
+            "SELECT track_id, played_at, ms_played FROM plays WHERE user_id = ?"
+            " ORDER BY played_at DESC, id DESC LIMIT ?",
+            (user_id, recent),
+        ).fetchall()
+        counts = None if params.get("since") == version else fetch_play_counts(conn, [user_id])[0]
+        return JSONResponse(
+            {
+                "user": user,
+                "recent": [dict(row) for row in plays],
+                "history": {"version": version, "counts": counts},
+            }
+        )
 
     def recent_plays(self, request: Request) -> Response:
         user_id = self._user_id(request)

@@ -132,9 +132,13 @@ class PlaylistsService:
 
     def editorial(self, request: Request) -> Response:
         rows = self.pool.reader().execute(
-            "SELECT id FROM playlists WHERE kind = 'editorial' ORDER BY id"
-        )
-        return JSONResponse({"playlist_ids": [row[0] for row in rows]})
+            "SELECT * FROM playlists WHERE kind = 'editorial' ORDER BY id"
+        ).fetchall()
+        answer: dict[str, Any] = {"playlist_ids": [row["id"] for row in rows]}
+        if request.query_params.get("expand") == "playlists":
+            # The headers too: everyone's Home shows them, so one call serves them all.
+            answer["playlists"] = [playlist_json(row) for row in rows]
+        return JSONResponse(answer)
 
     async def create(self, request: Request) -> Response:
         body = await read_object(request)

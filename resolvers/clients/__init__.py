@@ -14,6 +14,7 @@ from resolvers.clients.catalog import CatalogClient
 from resolvers.clients.library import LibraryClient
 from resolvers.clients.playlists import PlaylistsClient
 from resolvers.clients.policy import CallPolicy
+from resolvers.clients.records import History
 from resolvers.clients.search import SearchClient
 
 if TYPE_CHECKING:
@@ -26,7 +27,8 @@ class Clients:
     library: LibraryClient
     playlists: PlaylistsClient
     search: SearchClient
-    # Per-viewer results (recommendations, mixes), keyed by (kind, viewer, ...).
+    # Per-listener results (recommendations, mixes), keyed by (kind, listener, what they were
+    # computed from: history version, model version, day or week, ...).
     viewer_cache: CountedCache[tuple[Any, ...], Any]
     caches: tuple[CountedCache[Any, Any], ...]
 
@@ -82,14 +84,22 @@ def build_clients(
     viewer: CountedCache[tuple[Any, ...], Any] = CountedCache(
         "viewer", maxsize=config.viewer_size, ttl=config.viewer_ttl, spans=spans
     )
-    caches.append(viewer)
+    histories: CountedCache[int, History] = CountedCache(
+        "library.histories", maxsize=config.viewer_size, ttl=config.viewer_ttl, spans=spans
+    )
+    # No stale copies: a view is rebuilt from the records' own stale copies when needed.
+    track_views: CountedCache[int, Any] = CountedCache(
+        "catalog.track_views", maxsize=config.entity_size, ttl=config.entity_ttl, spans=spans
+    )
+    caches += [viewer, histories, track_views]
     return Clients(
         catalog=CatalogClient(
             backend("catalog"),
             entity_cache=entity_cache,
             shared_cache=shared("catalog.shared"),
+            track_views=track_views,
         ),
-        library=LibraryClient(backend("library"), entity_cache=entity_cache),
+        library=LibraryClient(backend("library"), entity_cache=entity_cache, histories=histories),
         playlists=PlaylistsClient(backend("playlists"), shared_cache=shared("playlists.shared")),
         search=SearchClient(backend("search"), shared_cache=shared("search")),
         viewer_cache=viewer,

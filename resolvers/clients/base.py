@@ -16,6 +16,7 @@ import asyncio
 import random
 import time
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 import httpx
 import orjson
@@ -73,6 +74,7 @@ class BackendClient:
         self.name = name
         self.http = http
         self.policy = policy
+        self._base = str(http.base_url).rstrip("/")
         self.breaker = CircuitBreaker(
             name, failure_threshold=policy.breaker_failures, reset_s=policy.breaker_reset_s
         )
@@ -86,18 +88,26 @@ class BackendClient:
         self._spans = spans
 
     async def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        return await self._call("GET", path, params=params, idempotent=True)
+        return await self._call("GET", self._url(path, params), idempotent=True)
 
     async def post(self, path: str, body: dict[str, Any]) -> Any:
         # Never retried: the backend may have applied a write whose answer was lost.
-        return await self._call("POST", path, content=orjson.dumps(body), idempotent=False)
+        return await self._call(
+            "POST", self._url(path, None), content=orjson.dumps(body), idempotent=False
+        )
+
+    def _url(self, path: str, params: dict[str, Any] | None) -> str:
+        # One absolute URL, encoded here: httpx would parse a path and its params three times
+        # (merge with the base URL, merge the params, the request), character by character,
+        # and ID lists make long URLs. Commas stay as they are: the backends split on them.
+        url = f"{self._base}{path}"
+        return f"{url}?{urlencode(params, safe=',')}" if params else url
 
     async def _call(
         self,
         method: str,
-        path: str,
+        url: str,
         *,
-        params: dict[str, Any] | None = None,
         content: bytes | None = None,
         idempotent: bool,
     ) -> Any:
@@ -107,8 +117,8 @@ class BackendClient:
         while True:
             try:
                 if self._spans is None:
-                    return await self._attempt(method, path, params, content, scope)
-                return await self._traced_attempt(self._spans, method, path, params, content, scope)
+                    return await self._attempt(method, url, content, scope)
+                return await self._traced_attempt(self._spans, method, url, content, scope)
             except _Retryable as failed:
                 delay = self._retry_delay(attempt, scope) if idempotent else None
                 if delay is None:
@@ -146,15 +156,15 @@ class BackendClient:
         self,
         spans: Spans,
         method: str,
-        path: str,
-        params: dict[str, Any] | None,
+        url: str,
         content: bytes | None,
         scope: CallScope | None,
     ) -> Any:
         """One attempt in a client span (one per attempt: each carries its own traceparent)."""
+        path = url.removeprefix(self._base).split("?", 1)[0]
         span = spans.backend_call(self.name, method, path)
         try:
-            return await self._attempt(method, path, params, content, scope, span)
+            return await self._attempt(method, url, content, scope, span)
         except _Retryable as retryable:
             spans.failed(span, retryable.error)
             raise
@@ -167,8 +177,7 @@ class BackendClient:
     async def _attempt(
         self,
         method: str,
-        path: str,
-        params: dict[str, Any] | None,
+        url: str,
         content: bytes | None,
         scope: CallScope | None,
         span: Span | None = None,
@@ -192,7 +201,7 @@ class BackendClient:
             # which ignores httpx timeouts.
             async with asyncio.timeout(timeout):
                 response = await self.http.request(
-                    method, path, params=params, content=content, headers=headers, timeout=timeout
+                    method, url, content=content, headers=headers, timeout=timeout
                 )
         except (TimeoutError, httpx.TimeoutException) as exc:
             self._failed(method, "timeout", started)

@@ -1,4 +1,9 @@
-"""Client of the library backend: listeners, listening history, likes, owned playlists."""
+"""Client of the library backend: listeners, listening history, likes, owned playlists.
+
+A listener's history is read with their profile (``/profile``) on every personal request, so a
+play recorded a second ago, by any replica, is already in it. The counts themselves are kept
+per listener with the history version they belong to and sent only when the version changed.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,10 @@ from typing import Any
 from resolvers.clients.base import BackendClient
 from resolvers.clients.cache import CountedCache
 from resolvers.clients.catalog import fetch_cached
-from resolvers.clients.records import Page, Play, UserRecord
+from resolvers.clients.errors import BackendUnavailable, NotFound
+from resolvers.clients.records import History, Page, Play, Profile, UserRecord
+
+RECENT_PLAYS = 50
 
 
 class LibraryClient:
@@ -19,9 +27,12 @@ class LibraryClient:
         backend: BackendClient,
         *,
         entity_cache: Callable[[str], CountedCache[int, Any]],
+        histories: CountedCache[int, History],
     ) -> None:
         self.backend = backend
         self._users: CountedCache[int, UserRecord] = entity_cache("library.users")
+        # Personal: keyed by the listener, read only for that listener's own requests.
+        self._histories = histories
 
     async def users(self, ids: Sequence[int]) -> list[UserRecord | None]:
         async def fetch(chunk: list[int]) -> list[UserRecord | None]:
@@ -30,16 +41,44 @@ class LibraryClient:
 
         return await fetch_cached(self._users, ids, fetch)
 
+    async def profile(self, user_id: int) -> Profile | None:
+        """The listener's user record, latest plays and history; None for an unknown ID."""
+        held = self._histories.get(user_id)
+        params: dict[str, Any] = {"user_id": user_id, "recent": RECENT_PLAYS}
+        if held is not None:
+            params["since"] = held.version
+        try:
+            body = await self.backend.get("/profile", params)
+        except NotFound:
+            return None
+        answer = body["history"]
+        if answer["counts"] is not None:
+            history = History.from_json(str(answer["version"]), answer["counts"])
+            self._histories.set(user_id, history)
+        elif held is not None and held.version == answer["version"]:
+            history = held
+        else:  # counts are left out only for the version sent
+            raise BackendUnavailable(
+                "The library service sent a malformed answer.", service=self.backend.name
+            )
+        user = UserRecord.from_json(body["user"])
+        self._users.set(user.id, user)
+        recent = tuple(
+            Play(int(p["track_id"]), int(p["played_at"]), int(p.get("ms_played", 0)))
+            for p in body["recent"]
+        )
+        return Profile(user, recent, history)
+
+    def stale_user(self, user_id: int) -> UserRecord | None:
+        """The last user record read for ``user_id``, for when the library is failing."""
+        return self._users.get(user_id) or self._users.get_stale(user_id)
+
     async def recent_plays(self, user_id: int, *, limit: int = 50) -> list[Play]:
         body = await self.backend.get("/plays/recent", {"user_id": user_id, "limit": limit})
         return [
             Play(int(p["track_id"]), int(p["played_at"]), int(p.get("ms_played", 0)))
             for p in body["plays"]
         ]
-
-    async def play_counts(self, user_ids: Sequence[int]) -> list[dict[int, float]]:
-        body = await self.backend.get("/plays/counts", {"user_ids": ",".join(map(str, user_ids))})
-        return [{int(k): float(v) for k, v in counts.items()} for counts in body["counts"]]
 
     async def record_play(self, user_id: int, track_id: int, played_at: int) -> Play:
         body = await self.backend.post(

@@ -1,7 +1,8 @@
 """Client of the playlists backend: headers, contents and edits.
 
 Playlist headers are not cached across requests: an edit must show in the very next read,
-on every replica. Editorial lists are shared and cached.
+on every replica. Editorial lists, which no listener can edit, are shared and cached with their
+headers.
 """
 
 from __future__ import annotations
@@ -50,13 +51,18 @@ class PlaylistsClient:
             for page in body["pages"]
         ]
 
-    async def editorial(self) -> list[int]:
-        async def fetch() -> list[int]:
-            body = await self.backend.get("/editorial")
-            return [int(i) for i in body["playlist_ids"]]
+    async def editorial(self) -> tuple[PlaylistRecord, ...]:
+        """The editorial playlists, headers included. Shared and cached: no listener can edit
+        them, so a cached header cannot hide an edit."""
 
-        ids: list[int] = await cached_or_stale(self._shared, ("editorial",), fetch)
-        return ids
+        async def fetch() -> tuple[PlaylistRecord, ...]:
+            body = await self.backend.get("/editorial", {"expand": "playlists"})
+            return tuple(PlaylistRecord.from_json(p) for p in body["playlists"])
+
+        found: tuple[PlaylistRecord, ...] = await cached_or_stale(
+            self._shared, ("editorial",), fetch
+        )
+        return found
 
     async def create(
         self, *, owner_id: int, name: str, description: str, public: bool

@@ -6,7 +6,8 @@ that maps a backend payload to a record, so a backend change touches one functio
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from array import array
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -159,6 +160,40 @@ class Play:
     track_id: int
     played_at: int
     ms_played: int
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """A listener's play counts at one ``version`` of their history (the library changes the
+    version with every play). Kept as two compact arrays: it lives in a per-listener cache."""
+
+    version: str
+    track_ids: array[int] = field(repr=False)
+    counts: array[float] = field(repr=False)
+
+    @classmethod
+    def from_json(cls, version: str, counts: dict[str, int]) -> History:
+        return cls(
+            version=version,
+            track_ids=array("q", map(int, counts.keys())),
+            counts=array("f", map(float, counts.values())),
+        )
+
+    def __len__(self) -> int:
+        return len(self.track_ids)
+
+    def as_dict(self) -> dict[int, float]:
+        """``{track_id: play_count}``, the shape the ranking core scores."""
+        return dict(zip(self.track_ids, self.counts, strict=True))
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What personal screens need of one listener, read in one call."""
+
+    user: UserRecord
+    recent: tuple[Play, ...]  # newest first
+    history: History
 
 
 @dataclass(frozen=True, slots=True)

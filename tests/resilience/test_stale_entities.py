@@ -1,0 +1,44 @@
+"""Catalog entities read through the request's entity map keep their stale copies: while the
+catalog is down, what was read before is served (flagged), what never was is an error."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from resolvers.global_id import to_global_id
+from tests.support.app import Gateway
+from tests.support.graphql import execute
+from tests.support.process import SpawnBackend
+from tests.support.repo import operation
+
+pytestmark = [pytest.mark.slow, pytest.mark.anyio]
+
+
+async def test_a_playlist_page_is_served_stale_while_the_catalog_is_down(
+    spawn_backend: SpawnBackend, gateway: Gateway
+) -> None:
+    # given a page read once, with catalog entities cached for a moment only
+    catalog = spawn_backend("catalog")
+    client = await gateway(catalog_url=catalog.url, entity_cache_ttl_s=0.2)
+    page = {"id": to_global_id("Playlist", 1)}
+    fresh = await execute(client, operation("Playlist"), page, user=None)
+    assert "errors" not in fresh and "stale" not in fresh.get("extensions", {})
+
+    # when the catalog dies and the cached entities expire
+    catalog.kill()
+    await asyncio.sleep(0.3)
+    stale = await execute(client, operation("Playlist"), page, user=None)
+    never_read = await execute(
+        client, operation("Node"), {"id": to_global_id("Track", 5000)}, user=None
+    )
+
+    # then the page is whole, from the stale copies, and says so; a track never read fails
+    assert stale["data"] == fresh["data"]
+    assert stale["extensions"]["stale"] == ["catalog"]
+    assert never_read["data"] == {"node": None}
+    assert never_read["errors"][0]["extensions"] == {
+        "code": "BACKEND_UNAVAILABLE",
+        "service": "catalog",
+    }
