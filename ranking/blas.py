@@ -1,13 +1,14 @@
 """BLAS threads of a serving process: one.
 
 numpy's OpenBLAS starts a pool with a thread per core and splits even one listener's
-matrix-vector product (their history rows of the EASE weights, ~100 x 5,849) over it. On a
-request path that only adds hand-offs and spinning: measured on the 2-core machine, one
-scoring costs ~5 ms of CPU with the pool and ~0.4 ms on one thread, and requests already
-run side by side on the event loop and the other workers. Pinning the pool once per process
-costs nothing per call; ``threadpool_limits`` around each call would cost ~0.6 ms a time
-(it scans the loaded libraries), a kept ``ThreadpoolController`` ~25 µs a time.
-Training and ``crossfade eval`` run in their own processes and keep every thread.
+matrix-vector products (their history rows of the EASE weights, ~100 x 5,849) over it. On a
+request path that only adds hand-offs and spinning, while requests already run side by side.
+``bench/blas_bench.py`` measures one listener's ranking (Home's picks, Discover Weekly, the
+mixes) each way on the 2-core machine, under load: ~12 ms of CPU with the pool, ~5.3 ms with
+one thread pinned once per process, ~7 ms with ``threadpool_limits`` around each listener (it
+scans the loaded libraries every time), ~5.7 ms with a kept ``ThreadpoolController``. Pinned
+once is the cheapest and costs nothing per call. Training and ``crossfade eval`` run in their
+own processes and keep every thread.
 """
 
 from __future__ import annotations

@@ -96,11 +96,12 @@ class Entities:
     async def _fetch(self, keys: EntityKeys, batch: asyncio.Future[None]) -> None:
         try:
             await self._catalog.fetch(keys, self._found)
-        except BaseException as error:  # every reader of the batch gets the failure
+        except asyncio.CancelledError:
+            batch.cancel()
+            raise
+        except Exception as error:  # every reader of the batch gets the failure
             if not batch.done():
                 batch.set_exception(error)
-            if not isinstance(error, Exception):
-                raise
         else:
             if not batch.done():
                 batch.set_result(None)
