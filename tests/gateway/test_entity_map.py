@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from resolvers.entities import Entities
-from tests.gateway.calls import CallMeter
+from tests.support.calls import CallMeter
 
 pytestmark = pytest.mark.anyio
 
