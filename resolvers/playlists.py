@@ -9,11 +9,14 @@ from typing import TYPE_CHECKING
 
 from resolvers.access import can_read_playlist, require_playlist_owner, require_viewer
 from resolvers.clients.errors import BadUserInput
-from resolvers.clients.records import UserRecord
+from resolvers.clients.records import Page, UserRecord
 from resolvers.hydrate import track_views
-from resolvers.loaders import forget
+from resolvers.loaders import forget, load_level
 from resolvers.pagination import Slice, Window
 from resolvers.views import PlaylistView, TrackView
+
+# A playlist's owner, or why it could not be read (resolvers/batching.py).
+Owner = UserRecord | None | Exception
 
 if TYPE_CHECKING:
     from resolvers.clients.viewer import Viewer
@@ -47,30 +50,79 @@ async def playlist_by_key(ctx: Context, key: str) -> PlaylistView | None:
     return await mix_by_key(ctx, key)
 
 
-async def playlist_owner(ctx: Context, view: PlaylistView) -> UserRecord | None:
-    """The listener who owns the playlist; None for editorial playlists."""
-    if view.owner_id is None:
-        return None
-    return await ctx.loaders.user_by_id.load(view.owner_id)
+async def playlist_owners(ctx: Context, views: Sequence[PlaylistView]) -> list[Owner]:
+    """The listener who owns each playlist (None for editorial ones), for a whole level."""
+    keys = [v.owner_id for v in views if v.owner_id is not None]
+    users: list[Owner] = []
+    if keys:
+        loaded = await load_level(ctx.loaders.user_by_id, keys)
+        users.extend(loaded)
+    found = iter(users)
+    return [None if v.owner_id is None else next(found) for v in views]
 
 
-async def playlist_items(ctx: Context, view: PlaylistView, w: Window) -> Slice[PlaylistItem]:
-    if view.track_ids is not None:
-        ids = view.track_ids[w.offset : w.offset + w.limit]
-        tracks = await track_views(ctx.loaders, ids)
-        items = [PlaylistItem(t, view.generated_at, None) for t in tracks if t is not None]
-        return Slice(items=items, offset=w.offset, total=len(view.track_ids))
-    assert view.stored_id is not None
-    if w.limit == 0:
-        return Slice(items=[], offset=w.offset, total=view.track_count)
-    page = await ctx.loaders.playlist_page_by_key.load((view.stored_id, w.offset, w.limit))
-    tracks = await track_views(ctx.loaders, [e.track_id for e in page.items])
-    items = [
-        PlaylistItem(t, e.added_at, e.added_by)
-        for e, t in zip(page.items, tracks, strict=True)
-        if t is not None
+async def playlist_pages(
+    ctx: Context, views: Sequence[PlaylistView], w: Window
+) -> list[Slice[PlaylistItem] | Exception]:
+    """The window ``w`` of each playlist's tracks, for a whole level: one page call for the
+    stored playlists and one hydration for every track. A playlist whose page or tracks
+    could not be read holds the error."""
+    stored = [
+        v.stored_id
+        for v in views
+        if v.track_ids is None and v.stored_id is not None and w.limit > 0
     ]
-    return Slice(items=items, offset=w.offset, total=page.total)
+    keys = [(pid, w.offset, w.limit) for pid in stored]
+    pages: dict[int, Page | Exception] = {}
+    if keys:
+        loaded = await load_level(ctx.loaders.playlist_page_by_key, keys)
+        pages.update(zip(stored, loaded, strict=True))
+    entries: list[list[tuple[int, int, int | None]] | Exception] = []
+    for v in views:
+        if v.track_ids is not None:
+            ids = v.track_ids[w.offset : w.offset + w.limit]
+            entries.append([(t, v.generated_at, None) for t in ids])
+        elif v.stored_id is None or w.limit == 0:
+            entries.append([])
+        else:
+            page = pages[v.stored_id]
+            entries.append(
+                page
+                if isinstance(page, Exception)
+                else [(e.track_id, e.added_at, e.added_by) for e in page.items]
+            )
+    wanted = [t for e in entries if not isinstance(e, Exception) for t, _, _ in e]
+    tracks: dict[int, TrackView | None] | Exception = {}
+    if wanted:
+        try:
+            unique = list(dict.fromkeys(wanted))
+            tracks = dict(zip(unique, await track_views(ctx.loaders, unique), strict=True))
+        except Exception as exc:
+            tracks = exc
+    out: list[Slice[PlaylistItem] | Exception] = []
+    for v, e in zip(views, entries, strict=True):
+        if isinstance(e, Exception):
+            out.append(e)
+            continue
+        if e and isinstance(tracks, Exception):
+            out.append(tracks)
+            continue
+        assert isinstance(tracks, dict)
+        items = [
+            PlaylistItem(track, added_at, added_by)
+            for t, added_at, added_by in e
+            if (track := tracks[t]) is not None
+        ]
+        if v.track_ids is not None:
+            total = len(v.track_ids)
+        elif v.stored_id is None or w.limit == 0:
+            total = v.track_count
+        else:
+            page = pages[v.stored_id]
+            assert not isinstance(page, Exception)
+            total = page.total
+        out.append(Slice(items=items, offset=w.offset, total=total))
+    return out
 
 
 def _check_text(limits: Limits, name: str, description: str | None) -> tuple[str, str]:
