@@ -16,7 +16,7 @@ from gateway.admin import reload_model
 from gateway.authenticator import Authenticator, issue_token
 from gateway.config import Settings
 from gateway.governance import build_governance
-from gateway.graphql_schema import build_schema
+from gateway.graphql_schema import build_schema, plan_cache
 from gateway.health import healthz, readyz
 from gateway.metrics import metrics_endpoint
 from gateway.middleware.authentication import AuthMiddleware
@@ -62,8 +62,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         def ide_page() -> Response:
             return graphiql_page(operations, **examples)  # type: ignore[arg-type]
 
+    schema = build_schema(settings)
+    plans = plan_cache(schema)
+    if plans is not None:
+        # Trusted documents are planned now, not on their first request.
+        for body in governance.persisted.trusted_documents.values():
+            plans.compile_source(body)
     view = GraphQLView(
-        build_schema(settings),
+        schema,
         services=lambda: services,
         ide_page=ide_page,
         request_deadline_s=settings.request_deadline_s,

@@ -60,6 +60,11 @@ class PersistedOperations:
     def trusted_only(self) -> bool:
         return self._trusted is not None
 
+    @property
+    def trusted_documents(self) -> Mapping[str, str]:
+        """The manifest's documents by hash (none unless only trusted documents run)."""
+        return self._trusted or {}
+
     async def resolve_all(
         self, data: GraphQLRequestData | list[GraphQLRequestData]
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
