@@ -118,6 +118,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.schema = schema
     app.state.services = services
     app.state.authenticator = authenticator
     app.state.http_clients = http

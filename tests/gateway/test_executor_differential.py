@@ -42,10 +42,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import queries
-from prometheus_client import REGISTRY
 
 from resolvers.global_id import to_global_id
 from tests.conftest import REPO, TEST_LISTENERS, bearer, operation
+from tests.gateway.engines import CompiledShare
 from tests.store_copy import copy_store
 
 pytestmark = pytest.mark.anyio
@@ -131,34 +131,6 @@ def _difference(body: dict[str, Any], standard: httpx.Response, compiled: httpx.
         f"--- standard ({standard.status_code})\n{show(standard)}\n"
         f"--- compiled ({compiled.status_code})\n{show(compiled)}"
     )
-
-
-def executions() -> dict[str, float]:
-    """Operations run by the compiled engine's context, by engine (see gateway/execution)."""
-    counts: dict[str, float] = {"compiled": 0.0, "standard": 0.0}
-    for metric in REGISTRY.collect():
-        if metric.name == "crossfade_graphql_executions":
-            for sample in metric.samples:
-                if sample.name.endswith("_total"):
-                    counts[sample.labels["engine"]] += sample.value
-    return counts
-
-
-class CompiledShare:
-    """How many executions of the compiled gateway ran a plan (the rest: graphql-core)."""
-
-    def __enter__(self) -> CompiledShare:
-        self._before = executions()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        after = executions()
-        self.compiled = after["compiled"] - self._before["compiled"]
-        self.fallback = after["standard"] - self._before["standard"]
-
-    @property
-    def share(self) -> float:
-        return self.compiled / max(1.0, self.compiled + self.fallback)
 
 
 @pytest.fixture(scope="module")
