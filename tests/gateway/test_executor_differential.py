@@ -12,6 +12,8 @@ in order, and ``extensions``.
   page sizes and cursors mid-tree), against healthy backends and against backends made to
   fail every call (``CROSSFADE_<NAME>_INJECT_ERROR_RATE=1``) or to send garbled answers:
   errors in non-null positions, whose null propagates up the tree; 2,000 in the slow test.
+- Hand-written documents that fail mid-tree (lists of non-null items, batch forms, aliases,
+  fragments, @skip/@include, variables), with healthy and failing backends.
 
 Graphql-core's own answer is not always the same twice: when two backend calls fail under one
 nullable parent, the first to land decides which error is reported, and the in-process
@@ -387,6 +389,90 @@ async def test_every_stakeholder_operation_answers_the_same_for_200_listeners(
     assert tally.asked >= LISTENERS * 8
     assert tally.share is not None and tally.share.fallback == 0
     assert tally.share.compiled >= 0.9 * tally.asked
+
+
+# -- error paths -----------------------------------------------------------------------------
+
+
+def error_paths(known: Known) -> Iterator[dict[str, Any]]:
+    """Hand-written documents that fail mid-tree: in lists of non-null items, in batch forms,
+    in fragments and aliases, behind @skip/@include, in variables."""
+    playlist = to_global_id("Playlist", known.public[0])
+    mix = to_global_id("Playlist", "daily-mix-1:user-9")
+    track = to_global_id("Track", known.tracks[0])
+    album = to_global_id("Album", known.albums[0])
+    yield {
+        "query": "{ home { sections(first: 3) { edges { node { kind items(first: 2, "
+        'after: "bad") { totalCount } } } } } }'
+    }
+    yield {
+        "query": '{ search(query: "rock") { playlists(first: 5) { edges { node { name '
+        "tracks(first: -1) { totalCount } owner { handle playlists(first: 500) { totalCount }"
+        " } } } } } }"
+    }
+    yield {
+        "query": '{ search(query: "rock") { playlists(first: 6) { edges { node { '
+        "tracks(first: 2) { edges { addedAt node { name album { name } } } } owner { handle "
+        "likedTracks(first: 1) { totalCount } } } } } } }"
+    }
+    conditions = (
+        "query($s: Boolean!, $i: Boolean!) { me { handle @skip(if: $s) "
+        "dailyMixes @include(if: $i) { name tracks(first: 2) { edges { node { name } } } } } }"
+    )
+    for skip in (True, False):
+        for include in (True, False):
+            yield {"query": conditions, "variables": {"s": skip, "i": include}}
+    yield {
+        "query": f'{{ nodes(ids: ["{track}", "{playlist}", "{album}", "bad"]) {{ __typename '
+        "id } }"
+    }
+    yield {
+        "query": f'{{ a: node(id: "{playlist}") {{ ... on Playlist {{ t1: tracks(first: 1) '
+        "{ totalCount } t2: tracks(first: 2) { edges { addedAt node { name } } } owner "
+        f'{{ displayName }} }} }} b: node(id: "{mix}") {{ id ... on Playlist {{ tracks(first: '
+        '3) { totalCount } } } c: node(id: "VHJhY2s6OTk5OTk5OQ==") { id } }'
+    }
+    yield {
+        "query": 'query { search(query: "queen") { ...R } } fragment R on SearchResult { '
+        "topResult { __typename ... on Track { name album { name artists { name } } } } "
+        "tracks(first: 3) { edges { cursor node { ...T } } } } "
+        "fragment T on Track { id name artists { id } }"
+    }
+    for first in (0, 101, 3):
+        yield {
+            "query": f"{{ me {{ dailyMixes {{ name tracks(first: {first}) {{ totalCount edges "
+            "{ node { name } } } } discoverWeekly { tracks(first: 2) { totalCount } } } }"
+        }
+    yield {
+        "query": "{ me { recentlyPlayed(first: 3) { edges { node { name } } } likedTracks("
+        'first: 3, after: "zz") { totalCount } } }'
+    }
+    yield {
+        "query": "query($f: Int) { me { playlists(first: $f) { totalCount } } }",
+        "variables": {"f": "x"},
+    }
+    yield {
+        "query": "query($f: Int) { me { playlists(first: $f) { edges { node { tracks(first: "
+        "$f) { totalCount } } } } } }",
+        "variables": {"f": 2},
+    }
+
+
+async def test_error_paths_answer_the_same_with_healthy_and_failing_backends(
+    stores: tuple[Path, Path], known: Known
+) -> None:
+    # given documents that fail mid-tree, and each backend failing in turn
+    tally = Tally()
+    with CompiledShare() as tally.share:
+        for fault in ("healthy", "catalog down", "library down", "playlists down"):
+            async with twin(stores, FAULTS[fault]) as gateways:
+                # when each runs through both engines
+                for body in error_paths(known):
+                    await gateways.ask(body, bearer("user-9"))
+            tally.add(gateways)
+    # then every answer was the same (the variable error is refused before execution)
+    print("\n" + tally.report("error-path requests"))
+    assert tally.share.fallback == 0 and tally.share.compiled >= tally.asked - 4
 
 
 # -- generated queries -----------------------------------------------------------------------
