@@ -6,19 +6,20 @@ DATA   ?= data
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install install-dev data model graphiql lint typecheck bench clean
+.PHONY: run test install install-dev java data model model-spark mixes export graphiql lint typecheck bench clean
 
 run: install data model graphiql
 	$(BIN)/crossfade serve --host $(HOST) --port $(PORT)
 
-test: install-dev graphiql
+test: install-dev graphiql java
 	bash scripts/redis.sh  # the real redis-server the shared-state tests start
 	$(BIN)/python -m pytest
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
 # Stamps depend on pyproject.toml, so a changed dependency list reinstalls. `make run` needs
-# only the runtime set; `make test` adds the dev tools.
+# only the runtime set; `make test` adds the dev tools and the Spark extra (its tests run in
+# the default suite).
 install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 1; }
@@ -28,8 +29,12 @@ $(VENV)/.installed: pyproject.toml
 
 install-dev: $(VENV)/.installed-dev
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,spark]'
 	touch $@
+
+# The Java runtime Spark needs (Debian's, installed only when `java` is missing).
+java:
+	bash scripts/java.sh
 
 data: install
 	$(BIN)/crossfade data build
@@ -39,6 +44,17 @@ model: install data
 
 graphiql: install
 	$(BIN)/crossfade assets fetch
+
+# The batch path on Spark (local[*] unless CROSSFADE_SPARK_MASTER says otherwise): ALS
+# trained over the exported log, then every listener's Discover Weekly and Daily Mixes.
+model-spark: install-dev java data
+	$(BIN)/crossfade train --engine spark
+
+mixes: install-dev java data
+	$(BIN)/crossfade mixes build --engine spark
+
+export: install data
+	$(BIN)/crossfade data export --out $(DATA)/export
 
 bench: install data model graphiql
 	bash bench/run.sh

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime as dt
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from backends.names import BACKENDS
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from gateway.config import Settings
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -80,8 +87,88 @@ def _train(args: argparse.Namespace) -> int:
     if args.if_stale and not is_stale(settings.db_path, settings.models_dir):
         print("model is up to date")
         return 0
-    path = train(settings.db_path, settings.models_dir, progress=not args.quiet)
+    if args.engine == "spark":
+        return _train_spark(args, settings)
+    path = train(
+        settings.db_path,
+        settings.models_dir,
+        max_ease_items=settings.max_ease_items,
+        progress=not args.quiet,
+    )
     print(f"model written to {path}")
+    return 0
+
+
+def _spark(args: argparse.Namespace, settings: Settings, app: str) -> SparkSession:
+    from batch.session import spark_session
+
+    return spark_session(
+        args.master or settings.spark_master,
+        app=app,
+        driver_memory=settings.spark_driver_memory,
+        shuffle_partitions=settings.spark_shuffle_partitions,
+    )
+
+
+def _export_log(args: argparse.Namespace, settings: Settings) -> Path:
+    """The log a Spark job reads: ``--log DIR`` as given, else a fresh export of the store."""
+    if args.log is not None:
+        return Path(args.log)
+    from backends.store.export import export_parquet
+
+    report = export_parquet(settings.db_path, settings.log_export_dir)
+    print(f"exported {report.plays} plays to {report.out}")
+    return settings.log_export_dir
+
+
+def _train_spark(args: argparse.Namespace, settings: Settings) -> int:
+    from batch.als import ALSParams
+    from batch.train import train_spark
+
+    given = (args.alpha, args.regularization)
+    if (given[0] is None) != (given[1] is None):
+        print("error: give both --alpha and --regularization, or neither", file=sys.stderr)
+        return 2
+    params = None
+    if args.alpha is not None:
+        params = ALSParams(
+            alpha=args.alpha,
+            regularization=args.regularization,
+            **{k: v for k, v in (("factors", args.factors), ("iterations", args.iterations)) if v},
+        )
+    log = _export_log(args, settings)
+    spark = _spark(args, settings, "crossfade-train")
+    try:
+        path = train_spark(spark, log, settings.models_dir, params=params, progress=not args.quiet)
+    finally:
+        spark.stop()
+    print(f"model written to {path}")
+    return 0
+
+
+def _mixes_build(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from batch.mixes import build_mixes
+    from gateway.config import Settings
+
+    settings = Settings()
+    day = args.date or dt.datetime.now(dt.UTC).date()
+    log = _export_log(args, settings)
+    spark = _spark(args, settings, "crossfade-mixes")
+    try:
+        report = build_mixes(spark, log, settings.models_dir, settings.db_path, day)
+    finally:
+        spark.stop()
+    print(report)
+    return 0
+
+
+def _data_export(args: argparse.Namespace) -> int:
+    from backends.store.export import export_parquet
+    from gateway.config import Settings
+
+    print(export_parquet(Settings().db_path, args.out))
     return 0
 
 
@@ -135,19 +222,32 @@ def _schema(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     import json
 
+    from gateway.config import Settings
     from ranking.offline import EvalError, run_eval
 
+    settings = Settings()
+    spark = None
     try:
         variants = None
         if args.experiment:
-            from gateway.config import Settings
             from ranking.experiments import parse_plan
 
-            variants = parse_plan(Settings().experiments).model_variants(args.experiment)
-        report, table = run_eval(args.interactions, variants=variants, progress=not args.json)
+            variants = parse_plan(settings.experiments).model_variants(args.experiment)
+        extra = None
+        if args.engine == "spark":
+            from batch.evaluation import NAME, spark_als_factory
+
+            spark = _spark(args, settings, "crossfade-eval")
+            extra = {NAME: spark_als_factory(spark)}
+        report, table = run_eval(
+            args.interactions, variants=variants, extra_models=extra, progress=not args.json
+        )
     except (EvalError, LookupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        if spark is not None:
+            spark.stop()
     print(json.dumps(report) if args.json else table)
     return 0
 
@@ -163,6 +263,25 @@ def _bounded(low: float, high: float) -> Callable[[str], float]:
         return value
 
     return parse
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a YYYY-MM-DD date") from None
+
+
+def _spark_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--master", help="spark: local[N], local[*] or spark://HOST:PORT (CROSSFADE_SPARK_MASTER)"
+    )
+    p.add_argument(
+        "--log",
+        type=Path,
+        help="spark: an export (`crossfade data export`) to read; default: export the store "
+        "to CROSSFADE_EXPORT_DIR first",
+    )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -197,11 +316,42 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--force", action="store_true", help="rebuild even if up to date")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(func=_data_build)
+    export = data_sub.add_parser(
+        "export", help="write the listening log (by day) and the catalog as Parquet"
+    )
+    export.add_argument("--out", type=Path, required=True, help="directory to write")
+    export.set_defaults(func=_data_export)
 
     train = sub.add_parser("train", help="train the ranking model")
     train.add_argument("--if-stale", action="store_true", help="only when missing or stale")
     train.add_argument("--quiet", action="store_true")
+    train.add_argument(
+        "--engine",
+        choices=("numpy", "spark"),
+        default="numpy",
+        help="numpy: EASE (or ALS past CROSSFADE_MAX_EASE_ITEMS) in process; spark: ALS on "
+        "Spark MLlib",
+    )
+    _spark_arguments(train)
+    train.add_argument("--alpha", type=float, help="spark: ALS confidence scale (else tuned)")
+    train.add_argument("--regularization", type=float, help="spark: ALS λ (else tuned)")
+    train.add_argument("--factors", type=int, help="spark: ALS rank (default 64)")
+    train.add_argument("--iterations", type=int, help="spark: ALS sweeps (default 15)")
     train.set_defaults(func=_train)
+
+    mixes = sub.add_parser("mixes", help="batch-built Discover Weekly and Daily Mixes")
+    mixes_sub = mixes.add_subparsers(dest="mixes_command", required=True)
+    mixes_build = mixes_sub.add_parser(
+        "build", help="build every listener's mixes for this week and day into the store"
+    )
+    mixes_build.add_argument("--engine", choices=("spark",), default="spark")
+    _spark_arguments(mixes_build)
+    mixes_build.add_argument(
+        "--date",
+        type=_date,
+        help="the day (and its ISO week) to build for, YYYY-MM-DD (default: today, UTC)",
+    )
+    mixes_build.set_defaults(func=_mixes_build)
 
     token = sub.add_parser("token", help="print a development bearer token for a listener")
     token.add_argument("handle", help="e.g. user-1")
@@ -225,6 +375,13 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--experiment", help="also compare the model variants of this CROSSFADE_EXPERIMENTS entry"
     )
+    evaluate.add_argument(
+        "--engine",
+        choices=("numpy", "spark"),
+        default="numpy",
+        help="spark: add Spark MLlib ALS as the model spark_als",
+    )
+    evaluate.add_argument("--master", help="Spark master (default: CROSSFADE_SPARK_MASTER)")
     evaluate.set_defaults(func=_eval)
 
     schema = sub.add_parser("schema", help="print the SDL")

@@ -18,6 +18,7 @@ from resolvers.clients import Clients
 from resolvers.clients.records import (
     AlbumRecord,
     ArtistRecord,
+    BatchMixRecord,
     Page,
     PlaylistRecord,
     TrackRecord,
@@ -25,6 +26,7 @@ from resolvers.clients.records import (
 )
 
 PageKey = tuple[int, int, int]  # (playlist_id, offset, limit)
+PeriodKey = tuple[int, str, str]  # (user_id, ISO week, day)
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -44,6 +46,7 @@ class Loaders:
     playlist_by_id: DataLoader[int, PlaylistRecord | None]
     playlist_page_by_key: DataLoader[PageKey, Page]
     play_counts_by_user: DataLoader[int, dict[int, float]]
+    batch_mixes_by_period: DataLoader[PeriodKey, list[BatchMixRecord]]
 
 
 def build_loaders(clients: Clients) -> Loaders:
@@ -61,6 +64,10 @@ def build_loaders(clients: Clients) -> Loaders:
                 answers[(pid, offset, limit)] = page
         return [answers[k] for k in keys]
 
+    async def batch_mixes(keys: Sequence[PeriodKey]) -> list[list[BatchMixRecord]]:
+        # Discover Weekly and the Daily Mixes of one request share a key: one call.
+        return [await clients.library.batch_mixes(user, periods) for user, *periods in keys]
+
     return Loaders(
         track_by_id=DataLoader(clients.catalog.tracks),
         artist_by_id=DataLoader(clients.catalog.artists),
@@ -69,4 +76,5 @@ def build_loaders(clients: Clients) -> Loaders:
         playlist_by_id=DataLoader(clients.playlists.playlists),
         playlist_page_by_key=DataLoader(playlist_pages),
         play_counts_by_user=DataLoader(clients.library.play_counts),
+        batch_mixes_by_period=DataLoader(batch_mixes),
     )

@@ -27,6 +27,7 @@ def anyio_backend() -> str:
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A real store (the whole catalog, 400 simulated listeners) and a trained model."""
     from backends.ingest.build import build_data
+    from gateway.config import Settings
     from ranking.train import train
 
     root = tmp_path_factory.mktemp("data")
@@ -36,7 +37,8 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             shutil.copytree(cached, root / "downloads", dirs_exist_ok=True)
     settings = BackendSettings(data_dir=root, listeners=TEST_LISTENERS)
     build_data(settings, progress=False)
-    train(settings.db_path, root / "models", progress=False)
+    max_ease = Settings(data_dir=root).max_ease_items
+    train(settings.db_path, root / "models", max_ease_items=max_ease, progress=False)
     yield root
 
 

@@ -25,8 +25,12 @@ from backends.http import (
 from backends.services.catalog import placeholders, unique
 from backends.services.pool import ConnectionPool
 from backends.settings import BackendSettings
+from backends.store.mixes import read_mixes
 
 PAGE_MAX = 100
+# `/mixes?valid_for=`: a week and a day is what the gateway asks for; a little headroom.
+MAX_PERIODS = 8
+PERIOD_MAX_CHARS = 16
 
 
 def fetch_users(conn: sqlite3.Connection, ids: Sequence[int]) -> list[dict[str, Any] | None]:
@@ -88,6 +92,7 @@ class LibraryService:
             Route("/plays", self.create_play, methods=["POST"]),
             Route("/likes", self.likes),
             Route("/playlists", self.playlists),
+            Route("/mixes", self.mixes),
         ]
 
     def _user_id(self, request: Request) -> int:
@@ -150,6 +155,17 @@ class LibraryService:
             (user_id, limit, offset),
         ).fetchall()
         return JSONResponse({"total": total.fetchone()[0], "playlist_ids": [r[0] for r in rows]})
+
+    def mixes(self, request: Request) -> Response:
+        """Batch-built mixes of a listener for the given periods (ISO weeks or days)."""
+        user_id = self._user_id(request)
+        raw = request.query_params.get("valid_for", "")
+        periods = [p for p in raw.split(",") if p]
+        if len(periods) > MAX_PERIODS or any(len(p) > PERIOD_MAX_CHARS for p in periods):
+            raise bad_request(f"valid_for takes at most {MAX_PERIODS} short period names")
+        conn = self.pool.reader()
+        require_user(conn, user_id)
+        return JSONResponse({"mixes": [m.to_json() for m in read_mixes(conn, user_id, periods)]})
 
     async def create_play(self, request: Request) -> Response:
         body = await read_object(request)

@@ -8,7 +8,7 @@ from typing import Any
 from resolvers.clients.base import BackendClient
 from resolvers.clients.cache import CountedCache
 from resolvers.clients.catalog import fetch_cached
-from resolvers.clients.records import Page, Play, UserRecord
+from resolvers.clients.records import BatchMixRecord, Page, Play, UserRecord
 
 
 class LibraryClient:
@@ -40,6 +40,13 @@ class LibraryClient:
     async def play_counts(self, user_ids: Sequence[int]) -> list[dict[int, float]]:
         body = await self.backend.get("/plays/counts", {"user_ids": ",".join(map(str, user_ids))})
         return [{int(k): float(v) for k, v in counts.items()} for counts in body["counts"]]
+
+    async def batch_mixes(self, user_id: int, periods: Sequence[str]) -> list[BatchMixRecord]:
+        """The listener's batch-built mixes valid for any of ``periods`` (weeks or days)."""
+        body = await self.backend.get(
+            "/mixes", {"user_id": user_id, "valid_for": ",".join(periods)}
+        )
+        return [BatchMixRecord.from_json(m) for m in body["mixes"]]
 
     async def record_play(self, user_id: int, track_id: int, played_at: int) -> Play:
         body = await self.backend.post(

@@ -162,6 +162,33 @@ class Play:
 
 
 @dataclass(frozen=True, slots=True)
+class BatchMixRecord:
+    """A mix the batch job built for one listener and period (library ``/mixes``)."""
+
+    kind: str  # "discover_weekly" | "daily_mix"
+    position: int
+    valid_for: str
+    model_version: str
+    allow_explicit: bool
+    top_artist_ids: tuple[int, ...]
+    track_ids: tuple[int, ...]
+    generated_at: int  # unix ms
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> BatchMixRecord:
+        return cls(
+            kind=str(d["kind"]),
+            position=int(d["position"]),
+            valid_for=str(d["valid_for"]),
+            model_version=str(d["model_version"]),
+            allow_explicit=bool(d["allow_explicit"]),
+            top_artist_ids=tuple(int(a) for a in d["top_artist_ids"]),
+            track_ids=tuple(int(t) for t in d["track_ids"]),
+            generated_at=int(d["generated_at"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class SearchHit:
     id: int
     score: float

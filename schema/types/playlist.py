@@ -33,6 +33,20 @@ class PlaylistKind(Enum):
     )
 
 
+@strawberry.enum(description="How a generated playlist (Discover Weekly, Daily Mix) was made.")
+class GenerationSource(Enum):
+    BATCH = strawberry.enum_value(
+        "BATCH",
+        description="By the weekly (Discover Weekly) or daily (Daily Mixes) batch job over "
+        "every listener; the same until the next run.",
+    )
+    REQUEST_TIME = strawberry.enum_value(
+        "REQUEST_TIME",
+        description="At request time, for a listener the last batch run did not cover (e.g. "
+        "a new listener); follows every new play.",
+    )
+
+
 def _ms(ms: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
 
@@ -81,6 +95,14 @@ class Playlist(Node):
         description="Version of the contents; changes on every edit. Send it back as "
         "`expectedSnapshotId` to edit only the version you saw."
     )
+    generated_at: dt.datetime | None = strawberry.field(
+        description="When a generated playlist's contents were computed (UTC); null for "
+        "listeners' and editorial playlists."
+    )
+    generation_source: GenerationSource | None = strawberry.field(
+        description="Whether a generated playlist comes from the batch job or was computed "
+        "for this request; null for listeners' and editorial playlists."
+    )
     view: strawberry.Private[PlaylistView]
 
     @classmethod
@@ -92,6 +114,8 @@ class Playlist(Node):
             public=v.public,
             kind=PlaylistKind(v.kind),
             snapshot_id=v.snapshot_id,
+            generated_at=None if v.source is None else _ms(v.generated_at),
+            generation_source=None if v.source is None else GenerationSource(v.source),
             view=v,
         )
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from backends.store import apply_schema
+from gateway.config import Settings
 from ranking import RankingCore, train
 
 GENRES = 4
@@ -76,7 +77,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("ranking")
     db, models = root / "store.db", root / "models"
     build_store(db)
-    train(db, models, progress=False)
+    train(db, models, max_ease_items=Settings().max_ease_items, progress=False)
     return db, models
 
 
