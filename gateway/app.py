@@ -14,8 +14,12 @@ from starlette.routing import BaseRoute, Route
 
 from gateway.admin import reload_model
 from gateway.authenticator import Authenticator, issue_token
+from gateway.cache.middleware import ResponseCacheMiddleware
+from gateway.cache.response_cache import ResponseCache, build_response_cache
 from gateway.config import Settings
 from gateway.governance import build_governance
+from gateway.governance.admission import Admission
+from gateway.governance.admission_middleware import AdmissionMiddleware
 from gateway.graphql_schema import build_schema
 from gateway.health import healthz, readyz
 from gateway.metrics import metrics_endpoint
@@ -62,14 +66,30 @@ def create_app(settings: Settings | None = None) -> Starlette:
         def ide_page() -> Response:
             return graphiql_page(operations, **examples)  # type: ignore[arg-type]
 
+    schema = build_schema(settings)
     view = GraphQLView(
-        build_schema(settings),
+        schema,
         services=lambda: services,
         ide_page=ide_page,
         request_deadline_s=settings.request_deadline_s,
         persisted=governance.persisted,
     )
     authenticator = Authenticator.from_settings(settings)
+    response_cache: ResponseCache | None = None
+    execution: list[Middleware] = []
+    if settings.response_cache:
+        response_cache = build_response_cache(
+            settings, schema._schema, persisted=governance.persisted, redis=governance.redis
+        )
+        execution.append(Middleware(ResponseCacheMiddleware, cache=response_cache))
+    admission = Admission(
+        limit=settings.max_concurrent_executions,
+        target_s=settings.admission_target_s,
+        wait_s=settings.admission_wait_s,
+        max_waiting=settings.admission_max_waiting,
+    )
+    # After the cache: hits never wait for an execution slot.
+    execution.append(Middleware(AdmissionMiddleware, admission=admission))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -85,6 +105,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         for client in http.values():
             await client.aclose()
         await authenticator.aclose()
+        if response_cache is not None:
+            await response_cache.aclose()
         await governance.aclose()
 
     app = Starlette(
@@ -108,6 +130,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(CsrfMiddleware),
             Middleware(AuthMiddleware, settings=settings, authenticator=authenticator),
             *governance.middleware(),  # rate limits: after auth, which names the listener
+            *execution,  # the response cache, then admission control
         ],
         lifespan=lifespan,
     )
@@ -116,4 +139,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.authenticator = authenticator
     app.state.http_clients = http
     app.state.governance = governance
+    app.state.response_cache = response_cache
+    app.state.admission = admission
     return app

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from resolvers.clients.errors import BackendError
+from resolvers.clients.footprint import fresh_until, not_reusable
 from resolvers.clients.records import ArtistRecord, Play, UserRecord
 from resolvers.experiments import expose
 from resolvers.history import play_counts, user_record
@@ -48,25 +49,43 @@ class HomeView:
     shelves: tuple[Shelf, ...]
 
 
-def greeting(user: UserRecord | None, now: dt.datetime) -> str:
-    """Good morning / afternoon / evening / night in the listener's own time zone."""
-    zone = dt.UTC
+def _zone(user: UserRecord | None) -> dt.tzinfo:
     if user is not None:
         try:
-            zone = ZoneInfo(user.timezone)  # type: ignore[assignment]
+            return ZoneInfo(user.timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            zone = dt.UTC
-    hour = now.astimezone(zone).hour
-    part = (
-        "Good morning"
-        if 5 <= hour < 12
-        else "Good afternoon"
-        if 12 <= hour < 17
-        else "Good evening"
-        if 17 <= hour < 22
-        else "Good night"
-    )
+            pass
+    return dt.UTC
+
+
+def _part_of_day(hour: int) -> str:
+    if 5 <= hour < 12:
+        return "Good morning"
+    if 12 <= hour < 17:
+        return "Good afternoon"
+    if 17 <= hour < 22:
+        return "Good evening"
+    return "Good night"
+
+
+def greeting(user: UserRecord | None, now: dt.datetime) -> str:
+    """Good morning / afternoon / evening / night in the listener's own time zone."""
+    part = _part_of_day(now.astimezone(_zone(user)).hour)
     return f"{part}, {user.display_name.split()[0]}" if user else part
+
+
+def greeting_changes_at(user: UserRecord | None, now: dt.datetime) -> float:
+    """When (epoch seconds) the greeting for ``user`` next changes: a local hour boundary."""
+    zone = _zone(user)
+    local = now.astimezone(zone)
+    current = _part_of_day(local.hour)
+    boundary = now.timestamp() - (local.minute * 60 + local.second + local.microsecond / 1e6)
+    for _ in range(24):
+        boundary += 3600
+        # fromtimestamp, not wall-clock arithmetic: daylight saving time moves the hours.
+        if _part_of_day(dt.datetime.fromtimestamp(boundary, zone).hour) != current:
+            return boundary
+    return boundary
 
 
 def _item_key(item: HomeItemView) -> tuple[str, object]:
@@ -113,7 +132,7 @@ async def home(ctx: Context, now: dt.datetime | None = None) -> HomeView:
             _tolerant(_personal(ctx, viewer, now), failures),
             _tolerant(user_record(ctx, viewer), failures),
         )
-    shelves, top_genres = personal or ([], ())
+    shelves, top_genres, last_played = personal or ([], (), None)
     if popular is not None:
         # Listeners with a history see the charts below their own shelves.
         shelves.append(Shelf(popular.kind, popular.title, popular.items, 0.3 if personal else 0.5))
@@ -124,6 +143,12 @@ async def home(ctx: Context, now: dt.datetime | None = None) -> HomeView:
             raise failures[0]
         degraded = set(ctx.extensions.get("degraded", ())) | {f.service for f in failures}
         ctx.extensions["degraded"] = sorted(degraded)
+        not_reusable()  # the next request may find every source answering
+    # Home changes by itself as time passes: the greeting, and the order of the shelves.
+    fresh_until(greeting_changes_at(user, now))
+    order_changes = _order_changes_at(shelves, last_played, now)
+    if order_changes is not None:
+        fresh_until(order_changes)
     return HomeView(greeting(user, now), arranged)
 
 
@@ -176,7 +201,7 @@ def _tag(view: PlaylistView) -> str:
 
 async def _personal(
     ctx: Context, viewer: Viewer, now: dt.datetime
-) -> tuple[list[Shelf], tuple[str, ...]]:
+) -> tuple[list[Shelf], tuple[str, ...], int | None]:
     clients, loaders = ctx.services.clients, ctx.loaders
     history, recent, user, dw, mixes = await asyncio.gather(
         play_counts(ctx, viewer),
@@ -218,7 +243,12 @@ async def _personal(
     albums = [a for a in await album_views(loaders, album_ids) if a is not None]
     activity = _recent_activity(recent, now)
     shelves = [
-        Shelf("RECENTLY_PLAYED", "Recently played", tuple(recent_tracks), 0.6 + 0.35 * activity),
+        Shelf(
+            "RECENTLY_PLAYED",
+            "Recently played",
+            tuple(recent_tracks),
+            _RECENT_BASE + _RECENT_GAIN * activity,
+        ),
         Shelf("MADE_FOR_YOU", "Made for you", (dw, *mixes), 0.9),
         Shelf("RECOMMENDED", "Recommended for you", tuple(rec_tracks[:SHELF_SIZE]), 0.7),
         Shelf(
@@ -240,7 +270,7 @@ async def _personal(
         )
     genre_names = await clients.catalog.genres()
     top_genres = tuple(genre_names.get(g, "") for g in core.top_genres(history, 3))
-    return shelves, top_genres
+    return shelves, top_genres, recent[0].played_at if recent else None
 
 
 def _seed_track(recent: Sequence[Play], history: dict[int, float]) -> int | None:
@@ -251,9 +281,33 @@ def _seed_track(recent: Sequence[Play], history: dict[int, float]) -> int | None
     return max(window, key=lambda t: (history.get(t, 0.0), -t))
 
 
+_FADE_H = 24 * 7
+_RECENT_BASE, _RECENT_GAIN = 0.6, 0.35
+
+
 def _recent_activity(recent: Sequence[Play], now: dt.datetime) -> float:
     """1.0 when the listener played something in the last hour, fading to 0 over a week."""
     if not recent:
         return 0.0
     age_h = max(0.0, now.timestamp() - recent[0].played_at / 1000) / 3600
-    return max(0.0, 1.0 - age_h / (24 * 7)) if age_h > 1 else 1.0
+    return max(0.0, 1.0 - age_h / _FADE_H) if age_h > 1 else 1.0
+
+
+def _order_changes_at(
+    shelves: Sequence[Shelf], last_played_ms: int | None, now: dt.datetime
+) -> float | None:
+    """When (epoch seconds) the fading "Recently played" score next passes another shelf's,
+    which reorders Home (and so changes which repeats are dropped); None: it never will."""
+    recent = next((s for s in shelves if s.kind == "RECENTLY_PLAYED"), None)
+    if recent is None or last_played_ms is None:
+        return None
+    played = last_played_ms / 1000
+    crossings = []
+    for other in shelves:
+        if other is recent or not _RECENT_BASE < other.score < recent.score:
+            continue
+        activity = (other.score - _RECENT_BASE) / _RECENT_GAIN
+        # The score holds for the first hour, then falls linearly (see _recent_activity).
+        crossings.append(played + max(1.0, (1.0 - activity) * _FADE_H) * 3600)
+    later = [t for t in crossings if t > now.timestamp()]
+    return min(later) if later else None

@@ -13,6 +13,7 @@ import hashlib
 from typing import TYPE_CHECKING
 
 from resolvers.access import is_self, require_self
+from resolvers.clients.footprint import fresh_until
 from resolvers.experiments import expose
 from resolvers.history import history_fingerprint, play_counts, user_record
 from resolvers.views import PlaylistView
@@ -67,6 +68,7 @@ async def discover_weekly(ctx: Context, viewer: Viewer) -> PlaylistView:
         )
         cache.set(key, ids)
     name = user.display_name if user else viewer.handle
+    fresh_until((_week_start(today) + dt.timedelta(weeks=1)).timestamp())  # a new mixtape
     return PlaylistView(
         key=f"{DISCOVER_WEEKLY}:{viewer.handle}",
         name="Discover Weekly",
@@ -99,6 +101,8 @@ async def daily_mixes(ctx: Context, viewer: Viewer) -> list[PlaylistView]:
         a.id: a.name for a in await ctx.loaders.artist_by_id.load_many(artist_ids) if a is not None
     }
     today = dt.datetime.now(dt.UTC)
+    midnight = today.replace(hour=0, minute=0, second=0, microsecond=0)
+    fresh_until((midnight + dt.timedelta(days=1)).timestamp())  # generated daily
     views = []
     for position, mix in enumerate(mixes, start=1):
         names = [artists[a] for a in mix.top_artist_ids[:3] if a in artists]
@@ -115,9 +119,7 @@ async def daily_mixes(ctx: Context, viewer: Viewer) -> list[PlaylistView]:
                 owner_id=viewer.user_id,
                 track_count=len(mix.track_ids),
                 track_ids=tuple(mix.track_ids),
-                generated_at=int(
-                    today.replace(hour=0, minute=0, second=0, microsecond=0).timestamp() * 1000
-                ),
+                generated_at=int(midnight.timestamp() * 1000),
             )
         )
     return views

@@ -78,6 +78,15 @@ class MemoryRateLimiter:
             self._tat[key] = new_tat
         return 0.0
 
+    def ahead(self, key: str) -> float:
+        """How far the bucket's TAT is ahead of now (seconds; 0 for a full bucket)."""
+        return max(self._tat.get(key, 0.0) - time.monotonic(), 0.0)
+
+    def merge(self, key: str, tat: float) -> None:
+        """Take in a bucket's state as seen elsewhere (``time.monotonic()`` based)."""
+        if tat > self._tat.get(key, 0.0):
+            self._tat[key] = tat
+
 
 # KEYS: the buckets; ARGV: per key, the increment and the tolerance in milliseconds.
 # Redis' own clock, so replicas with skewed clocks still agree; keys expire once drained.

@@ -1,0 +1,109 @@
+"""The response cache's parts, built once from settings: the document table, the store, the
+versions and their invalidation across replicas."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gateway.cache.documents import Document, DocumentTable, Operation
+from gateway.cache.invalidation import Invalidation
+from gateway.cache.request import CacheRequest
+from gateway.cache.store import Link, ResponseStore
+from gateway.cache.versions import Versions
+from gateway.config import Settings
+
+if TYPE_CHECKING:
+    from graphql import GraphQLSchema
+    from redis.asyncio import Redis
+
+    from gateway.governance.persisted import PersistedOperations
+
+
+class ResponseCache:
+    def __init__(
+        self,
+        *,
+        documents: DocumentTable,
+        store: ResponseStore,
+        versions: Versions,
+        invalidation: Invalidation,
+        persisted: PersistedOperations | None,
+    ) -> None:
+        self.documents = documents
+        self.store = store
+        self.versions = versions
+        self.invalidation = invalidation
+        self.persisted = persisted
+        self._started = False
+
+    @property
+    def link(self) -> Link:
+        return self.invalidation.link
+
+    def start(self) -> None:
+        """Subscribe to the other replicas' bumps; called on every request, idempotent."""
+        if not self._started:
+            self._started = True
+            self.invalidation.start()
+
+    async def aclose(self) -> None:
+        await self.invalidation.aclose()
+
+    def clear(self) -> None:
+        """Forget every answer (a new ranking model changes them all)."""
+        self.store.clear()
+
+    async def operation(self, request: CacheRequest) -> Operation | None:
+        document: Document | None
+        if request.query is not None:
+            document = self.documents.by_text(request.query)
+        else:
+            assert request.sha256 is not None
+            document = self.documents.by_hash(request.sha256)
+            if document is None and self.persisted is not None:
+                # A hash this process has not seen the text of: ask the persisted documents
+                # (a miss path only; the view answers an unknown hash).
+                query = await self.persisted.known(request.sha256)
+                if query is None:
+                    return None
+                document = self.documents.by_text(query)
+        if document is None:
+            return None
+        return document.operation(request.operation_name)
+
+
+def build_response_cache(
+    settings: Settings,
+    schema: GraphQLSchema,
+    *,
+    persisted: PersistedOperations | None,
+    redis: Redis | None,
+) -> ResponseCache:
+    versions = Versions(settings.response_cache_versions)
+    invalidation = Invalidation(
+        versions,
+        redis=redis,
+        url=settings.redis_url,
+        ping_s=settings.response_cache_ping_s,
+        timeout_s=settings.redis_timeout_s,
+    )
+    store = ResponseStore(
+        max_bytes=settings.response_cache_bytes,
+        max_entry_bytes=settings.response_cache_max_entry_bytes,
+        versions=versions,
+        link=invalidation.link,
+    )
+    # Dropping at once frees the memory; the epoch check alone would already refuse them.
+    invalidation.on_lost = store.drop_dependent
+    return ResponseCache(
+        documents=DocumentTable(
+            schema,
+            size=settings.document_cache_size,
+            max_tokens=settings.max_tokens,
+            by_hash=persisted is not None and persisted.accepts_hashes,
+        ),
+        store=store,
+        versions=versions,
+        invalidation=invalidation,
+        persisted=persisted,
+    )
