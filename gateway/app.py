@@ -81,14 +81,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
         response_cache = build_response_cache(
             settings, schema._schema, persisted=governance.persisted, redis=governance.redis
         )
-        execution.append(Middleware(ResponseCacheMiddleware, cache=response_cache))
+        execution.append(
+            Middleware(ResponseCacheMiddleware, cache=response_cache, gate=governance.gate)
+        )
     admission = Admission(
         limit=settings.max_concurrent_executions,
         target_s=settings.admission_target_s,
         wait_s=settings.admission_wait_s,
         max_waiting=settings.admission_max_waiting,
     )
-    # After the cache: hits never wait for an execution slot.
+    # Rate limits after the cache (which charges its hits through the same gate), then
+    # admission: hits never wait for an execution slot.
+    execution += governance.middleware()
     execution.append(Middleware(AdmissionMiddleware, admission=admission))
 
     @contextlib.asynccontextmanager
@@ -129,8 +133,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ),
             Middleware(CsrfMiddleware),
             Middleware(AuthMiddleware, settings=settings, authenticator=authenticator),
-            *governance.middleware(),  # rate limits: after auth, which names the listener
-            *execution,  # the response cache, then admission control
+            # After auth, which names the listener: the response cache, rate limits, admission.
+            *execution,
         ],
         lifespan=lifespan,
     )

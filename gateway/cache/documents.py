@@ -10,26 +10,47 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from graphql import GraphQLError, GraphQLSchema, OperationDefinitionNode, parse, validate
-from prometheus_client import Counter
+from prometheus_client import REGISTRY
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 
 from gateway.cache.policy import CachePolicy, operation_policy
 
-HITS = Counter(
-    "crossfade_response_cache_hits_total", "Responses served from the cache.", ["operation"]
+HIT, MISS, EVICTION = 0, 1, 2
+_COUNTERS = (
+    ("crossfade_response_cache_hits", "Responses served from the cache."),
+    ("crossfade_response_cache_misses", "Cacheable queries run because no valid entry was found."),
+    (
+        "crossfade_response_cache_evictions",
+        "Valid entries removed: for room, or when invalidation over Redis was lost.",
+    ),
 )
-MISSES = Counter(
-    "crossfade_response_cache_misses_total",
-    "Cacheable queries executed because no valid entry was found.",
-    ["operation"],
-)
-EVICTIONS = Counter(
-    "crossfade_response_cache_evictions_total",
-    "Valid entries removed: for room, or when invalidation over Redis was lost.",
-    ["operation"],
-)
+
+
+class _Counts(Collector):
+    """Hits, misses and evictions by operation as plain integers, read at scrape time: a
+    hit costs an addition rather than a locked Prometheus child's increment."""
+
+    def __init__(self) -> None:
+        self.by_operation: dict[str, list[int]] = {}
+
+    def of(self, operation: str) -> list[int]:
+        return self.by_operation.setdefault(operation, [0, 0, 0])
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        for index, (name, documentation) in enumerate(_COUNTERS):
+            family = CounterMetricFamily(name, documentation, labels=["operation"])
+            for operation, counts in self.by_operation.items():
+                family.add_metric([operation], counts[index])
+            yield family
+
+
+COUNTS = _Counts()
+REGISTRY.register(COUNTS)
 # Operation names are client input: bound the label set as the latency metric does.
 _MAX_NAME = 64
 _ids = itertools.count(1)
@@ -46,17 +67,14 @@ def metric_name(name: str | None) -> str:
 class Operation:
     """One operation of a known document."""
 
-    __slots__ = ("evictions", "hits", "id", "misses", "name", "policy")
+    __slots__ = ("counts", "id", "name", "policy")
 
     def __init__(self, name: str | None, policy: CachePolicy) -> None:
         self.id = next(_ids)  # stands for document and operation in cache keys
         self.name = metric_name(name)
         self.policy = policy
-        # Labelled once here: a hit then costs one increment, not a label lookup.
-        label = self.name if policy.cacheable else "uncacheable"
-        self.hits = HITS.labels(operation=label)
-        self.misses = MISSES.labels(operation=label)
-        self.evictions = EVICTIONS.labels(operation=label)
+        # [hits, misses, evictions] of this operation's name, shared with the metrics.
+        self.counts = COUNTS.of(self.name if policy.cacheable else "uncacheable")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,9 @@
 """The response cache in front of execution: a hit is answered here, before the body reaches
 Strawberry; a miss runs the request and keeps the encoded answer with its footprint.
 
-It sits after authentication and rate limits (the key needs the viewer; hits are charged
-like any request) and before admission control, so hits never queue behind executions.
+It sits after authentication (the key needs the viewer) and before the rate-limit middleware
+and admission control: a hit is charged to the request buckets here, through the same gate,
+and never queues behind executions.
 
 The key is the operation (document and operation name), the canonical variables and the
 viewer scope: everyone for a PUBLIC policy, else the listener, or all guests together. The
@@ -14,15 +15,14 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Hashable
-from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.cache.documents import Operation
+from gateway.cache.documents import HIT, MISS, Operation
 from gateway.cache.policy import Scope as CacheScope
-from gateway.cache.request import CacheRequest, from_body, from_query_string
-from gateway.cache.response_cache import ResponseCache
+from gateway.cache.response_cache import UNSEEN, Parsed, ResponseCache
 from gateway.cache.store import Entry
+from gateway.governance.rate_limit_middleware import RequestGate
 from gateway.middleware.csrf import essence
 from gateway.request_state import request_state
 from resolvers.clients.footprint import LISTENER, Footprint, footprint
@@ -35,29 +35,28 @@ _NO_STORE = (b"cache-control", b"no-store")
 _VARY = (b"vary", b"Authorization")
 
 
-@dataclass(frozen=True, slots=True)
 class _Plan:
     """A cacheable query: where its answer goes, and who asked."""
 
-    key: Hashable
-    operation: Operation
-    viewer: Viewer | None
+    __slots__ = ("key", "operation", "personal", "private")
 
-    @property
-    def personal(self) -> bool:
-        """A listener's private answer (guests' answers are the same for every guest)."""
-        return self.viewer is not None and self.operation.policy.scope == CacheScope.PRIVATE
+    def __init__(self, key: Hashable, operation: Operation, viewer: Viewer | None) -> None:
+        self.key = key
+        self.operation = operation
+        self.private = operation.policy.scope == CacheScope.PRIVATE
+        # A listener's own answer (guests' answers are the same for every guest).
+        self.personal: Viewer | None = viewer if self.private else None
 
 
 def _cache_control(plan: _Plan, max_age: int) -> tuple[bytes, bytes]:
-    who = "private" if plan.personal else "public"
+    who = "private" if plan.personal is not None else "public"
     return (b"cache-control", f"{who}, max-age={max_age}".encode())
 
 
 def _json_body(headers: list[tuple[bytes, bytes]]) -> bool:
     for name, value in headers:
         if name == b"content-type":
-            return essence(value) == "application/json"
+            return value == b"application/json" or essence(value) == "application/json"
     return False
 
 
@@ -86,58 +85,81 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 class ResponseCacheMiddleware:
-    def __init__(self, app: ASGIApp, cache: ResponseCache, path: str = "/graphql") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        cache: ResponseCache,
+        gate: RequestGate | None = None,
+        path: str = "/graphql",
+    ) -> None:
         self.app = app
         self.cache = cache
+        self.gate = gate
         self.path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != self.path:
             await self.app(scope, receive, send)
             return
-        self.cache.start()
-        request: CacheRequest | None = None
-        if scope["method"] == "POST" and _json_body(scope["headers"]):
-            body = await _read_body(receive)
-            if body is None:
-                return
-            receive = _replay(body, receive)
-            request = from_body(body)
-        elif scope["method"] == "GET" and scope["query_string"]:
-            request = from_query_string(scope["query_string"])
-        operation = await self.cache.operation(request) if request is not None else None
-        if request is None or operation is None:
-            await self._run(scope, receive, send, None, headers=False)
-            return
-        if not operation.policy.cacheable:
-            await self._run(scope, receive, send, None, headers=True)
-            return
-        viewer = request_state(scope).viewer
-        who: object = "*"
-        if operation.policy.scope == CacheScope.PRIVATE:
-            who = viewer.user_id if viewer is not None else "guest"
-        plan = _Plan((operation.id, request.variables, who), operation, viewer)
-        # A registration (hash and text) is checked by the view; its answer is kept for the
-        # hash-only requests that follow.
-        if request.query is None or request.sha256 is None:
-            entry = self.cache.store.get(plan.key)
+        cache = self.cache
+        if not cache.started:
+            cache.start()
+        # Written for the hit path: no helper coroutines, memoised parse.
+        method = scope["method"]
+        parsed: object = None
+        body: bytes | None = None
+        if method == "POST" and _json_body(scope["headers"]):
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client left
+            body = message.get("body", b"")
+            if message.get("more_body", False):
+                rest = await _read_body(receive)
+                if rest is None:
+                    return
+                body += rest
+            parsed = cache.parsed(body, get=False)
+            if parsed is UNSEEN:
+                parsed = await cache.parse(body, get=False)
+        elif method == "GET" and scope["query_string"]:
+            parsed = cache.parsed(scope["query_string"], get=True)
+            if parsed is UNSEEN:
+                parsed = await cache.parse(scope["query_string"], get=True)
+        operation = parsed.operation if isinstance(parsed, Parsed) else None
+        key: Hashable = None
+        viewer = None
+        if isinstance(parsed, Parsed) and operation is not None and operation.policy.cacheable:
+            viewer = request_state(scope).viewer
+            who: object = "*"
+            if operation.policy.scope == CacheScope.PRIVATE:
+                who = viewer.user_id if viewer is not None else "guest"
+            key = (operation.id, parsed.variables, who)
+            entry = cache.store.get(key) if parsed.lookup else None
             if entry is not None:
-                await self._hit(entry, send)
+                refused = await self.gate.admit(scope, executes=False) if self.gate else None
+                if refused is not None:
+                    await refused(scope, receive, send)
+                    return
+                operation.counts[HIT] += 1
+                age = b"%d" % (cache.store.clock() - entry.stored_at)
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 200,
+                        "headers": [*entry.headers, (b"age", age)],
+                    }
+                )
+                await send({"type": "http.response.body", "body": entry.body})
                 return
-        operation.misses.inc()
-        await self._run(scope, receive, send, plan, headers=True)
-
-    async def _hit(self, entry: Entry, send: Send) -> None:
-        entry.operation.hits.inc()
-        age = int(self.cache.store.clock() - entry.stored_at)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [*entry.headers, (b"age", str(age).encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": entry.body})
+        if body is not None:
+            receive = _replay(body, receive)  # the view reads it again, below
+        if operation is None:
+            await self._run(scope, receive, send, None, headers=False)
+        elif key is None:
+            await self._run(scope, receive, send, None, headers=True)
+        else:
+            operation.counts[MISS] += 1
+            await self._run(scope, receive, send, _Plan(key, operation, viewer), headers=True)
 
     async def _run(
         self, scope: Scope, receive: Receive, send: Send, plan: _Plan | None, *, headers: bool
@@ -203,9 +225,8 @@ class ResponseCacheMiddleware:
         if max_age <= 0:
             return None
         deps = set(found.reads)
-        if plan.personal:
-            assert plan.viewer is not None
-            deps.add((LISTENER, plan.viewer.user_id))
+        if plan.personal is not None:
+            deps.add((LISTENER, plan.personal.user_id))
         dependent = bool(deps)
         link = cache.link
         if dependent and not (live and link.live and link.epoch == epoch):
@@ -219,7 +240,7 @@ class ResponseCacheMiddleware:
             _cache_control(plan, max_age),
             _HIT,
         ]
-        if plan.operation.policy.scope == CacheScope.PRIVATE:
+        if plan.private:
             entry_headers.append(_VARY)
         return Entry(
             body=body,
@@ -242,6 +263,6 @@ class ResponseCacheMiddleware:
             headers.append(_cache_control(plan, round(entry.expires_at - entry.stored_at)))
         else:
             headers.append(_NO_STORE)
-        if plan is not None and plan.operation.policy.scope == CacheScope.PRIVATE:
+        if plan is not None and plan.private:
             headers.append(_VARY)
         return {**start, "headers": headers}

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from gateway.cache.documents import Document, DocumentTable, Operation
 from gateway.cache.invalidation import Invalidation
-from gateway.cache.request import CacheRequest
+from gateway.cache.request import CacheRequest, from_body, from_query_string
 from gateway.cache.store import Link, ResponseStore
 from gateway.cache.versions import Versions
 from gateway.config import Settings
@@ -17,6 +17,26 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
     from gateway.governance.persisted import PersistedOperations
+
+
+# Requests whose raw bytes (a POST body, a GET query string) were parsed before, up to this
+# size and count: clients repeat byte-identical requests, and a dict read of the bytes costs
+# less than parsing the JSON again.
+_MEMO_BYTES = 16 * 1024
+_MEMO_SIZE = 8192
+UNSEEN = object()  # what `parsed` answers for raw bytes it has not parsed yet
+
+
+class Parsed:
+    """What the cache needs of a request: its operation, canonical variables, and whether to
+    look it up (a request registering a persisted query is answered by the view)."""
+
+    __slots__ = ("lookup", "operation", "variables")
+
+    def __init__(self, operation: Operation, variables: bytes, lookup: bool) -> None:
+        self.operation = operation
+        self.variables = variables
+        self.lookup = lookup
 
 
 class ResponseCache:
@@ -34,17 +54,43 @@ class ResponseCache:
         self.versions = versions
         self.invalidation = invalidation
         self.persisted = persisted
-        self._started = False
+        self.started = False
+        self._memo: dict[tuple[bool, bytes], Parsed | None] = {}
 
     @property
     def link(self) -> Link:
         return self.invalidation.link
 
     def start(self) -> None:
-        """Subscribe to the other replicas' bumps; called on every request, idempotent."""
-        if not self._started:
-            self._started = True
+        """Subscribe to the other replicas' bumps (once; needs the running event loop)."""
+        if not self.started:
+            self.started = True
             self.invalidation.start()
+
+    def parsed(self, raw: bytes, *, get: bool) -> object:
+        """What :meth:`parse` answered for these bytes before, or ``UNSEEN``."""
+        return self._memo.get((get, raw), UNSEEN)
+
+    async def parse(self, raw: bytes, *, get: bool) -> Parsed | None:
+        """The request in ``raw`` (a GET's query string, or a POST's JSON body); None when the
+        cache should step aside (not a single operation, unknown document or hash)."""
+        key = (get, raw)
+        found = self._memo.get(key, UNSEEN)
+        if found is not UNSEEN:
+            return found  # type: ignore[return-value]
+        request = from_query_string(raw) if get else from_body(raw)
+        parsed = None
+        if request is not None:
+            operation = await self.operation(request)
+            if operation is None:
+                return None  # an unknown hash may be registered next: not remembered
+            lookup = request.query is None or request.sha256 is None
+            parsed = Parsed(operation, request.variables, lookup)
+        if len(raw) <= _MEMO_BYTES:
+            if len(self._memo) >= _MEMO_SIZE:
+                del self._memo[next(iter(self._memo))]
+            self._memo[key] = parsed
+        return parsed
 
     async def aclose(self) -> None:
         await self.invalidation.aclose()

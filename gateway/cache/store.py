@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Protocol
 
-from gateway.cache.documents import Operation
+from gateway.cache.documents import EVICTION, Operation
 from gateway.cache.versions import Versions
 from resolvers.clients.footprint import Entity
 
@@ -121,7 +121,7 @@ class ResponseStore:
         while self.bytes > self.max_bytes:
             _, evicted = self._entries.popitem(last=False)
             self.bytes -= evicted.size
-            evicted.operation.evictions.inc()
+            evicted.operation.counts[EVICTION] += 1
         return True
 
     def drop_dependent(self) -> None:
@@ -129,7 +129,7 @@ class ResponseStore:
         for key, entry in list(self._entries.items()):
             if entry.epoch is not None:
                 self._remove(key, entry)
-                entry.operation.evictions.inc()
+                entry.operation.counts[EVICTION] += 1
 
     def clear(self) -> None:
         self._entries.clear()

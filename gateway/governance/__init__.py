@@ -13,7 +13,7 @@ from gateway.governance.bucket_sync import SyncedRateLimiter
 from gateway.governance.documents import DocumentStore, MemoryDocumentStore, RedisDocumentStore
 from gateway.governance.manifest import load_manifest
 from gateway.governance.persisted import PersistedOperations
-from gateway.governance.rate_limit_middleware import RateLimitMiddleware, RateLimits
+from gateway.governance.rate_limit_middleware import RateLimitMiddleware, RateLimits, RequestGate
 from gateway.governance.rate_limiter import Limit, MemoryRateLimiter, RateLimiter
 from gateway.governance.redis_store import APQ_PREFIX, RATE_LIMIT_PREFIX, connect
 
@@ -27,12 +27,22 @@ class Governance:
     limiter: RateLimiter | None
     limits: RateLimits
     redis: Redis | None
+    _gate: RequestGate | None = None
+
+    @property
+    def gate(self) -> RequestGate | None:
+        """What charges a request to its buckets (the response cache's hits use it too)."""
+        if self.limiter is None:
+            return None
+        if self._gate is None:
+            self._gate = RequestGate(self.limiter, self.limits)
+        return self._gate
 
     def middleware(self) -> list[Middleware]:
         """Goes after the auth middleware: the listener's bucket needs the viewer."""
-        if self.limiter is None:
+        if self.gate is None:
             return []
-        return [Middleware(RateLimitMiddleware, limiter=self.limiter, limits=self.limits)]
+        return [Middleware(RateLimitMiddleware, gate=self.gate)]
 
     async def aclose(self) -> None:
         if isinstance(self.limiter, SyncedRateLimiter):

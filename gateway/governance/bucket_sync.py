@@ -61,7 +61,7 @@ class SyncedRateLimiter:
         self.syncs = 0  # rounds sent to Redis (tests read it)
 
     async def acquire(self, charges: Sequence[Charge]) -> float:
-        wait = await self._local.acquire(charges)
+        wait = self._local.charge(charges)
         if wait > 0:
             return wait
         for charge in charges:
