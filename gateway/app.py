@@ -102,6 +102,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             log.info("ranking model loaded", extra={"fields": {"version": version}})
         except Exception as exc:  # serve anyway: /readyz reports the missing model
             log.error("ranking model not loaded: %s", exc)
+        if response_cache is not None:
+            response_cache.start()  # subscribe to the other replicas' invalidations now
         # Start-up garbage (imports, schema, model) never needs collecting again.
         gc.collect()
         gc.freeze()
