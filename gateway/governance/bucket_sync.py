@@ -119,3 +119,5 @@ class SyncedRateLimiter:
             # Admissions made here while the sync was in flight are not in the reply yet.
             limit, since = self._pending.get(key, (sent[key][0], 0.0))
             self._local.merge(key, now + ahead + limit.increment(since))
+            if self._local.ahead(key) > limit.tolerance / 2:
+                self._watched[key] = limit
