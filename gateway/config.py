@@ -142,8 +142,8 @@ class Settings(BaseSettings):
     # the limit to keep executions near admission_target_s; past the limit a request waits
     # up to admission_wait_s, then gets 503 OVERLOADED with Retry-After.
     max_concurrent_executions: int = Field(default=0, ge=0)
-    admission_target_s: float = Field(default=0.05, gt=0)
-    admission_wait_s: float = Field(default=0.03, ge=0)
+    admission_target_s: float = Field(default=0.03, gt=0)
+    admission_wait_s: float = Field(default=0.05, ge=0)
     admission_max_waiting: int = Field(default=256, ge=0)
 
     # Caches (entries / seconds).

@@ -9,8 +9,11 @@ per ``target_s``). On one event loop, extra concurrency past what saturates the 
 latency, so the limit settles where executions take about ``target_s`` longer than alone,
 which keeps the CPU busy (goodput) and latency bounded.
 
-Past the limit a request waits, first come first served, up to ``wait_s``; then it is
-refused (503 ``OVERLOADED``, ``Retry-After``). At most ``max_waiting`` wait at once.
+Past the limit a request waits up to ``wait_s``; then it is refused (503 ``OVERLOADED``,
+``Retry-After``). A freed slot goes to the *newest* waiter: under sustained overload the
+requests admitted are those that waited least (their clients have not given up, and their
+latency stays low), while the older ones run out their bounded wait. At most ``max_waiting``
+wait at once.
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ class Admission:
 
     async def enter(self) -> bool:
         """True when admitted (then call :meth:`exit`), False when refused."""
-        if self.active < int(self.limit) and not self._waiting:
+        if self.active < self.limit and not self._waiting:
             self._admit()
             return True
         if self.wait_s <= 0 or len(self._waiting) >= self.max_waiting:
@@ -94,8 +97,8 @@ class Admission:
         self.active -= 1
         if latency_s is not None and self.adaptive:
             self._adapt(latency_s)
-        while self._waiting and self.active < int(self.limit):
-            granted = self._waiting.popleft()
+        while self._waiting and self.active < self.limit:
+            granted = self._waiting.pop()  # the newest
             if not granted.done():
                 self._admit()
                 granted.set_result(None)
