@@ -25,7 +25,7 @@ from gateway.cache.store import Entry
 from gateway.governance.rate_limit_middleware import RequestGate
 from gateway.middleware.csrf import essence
 from gateway.request_state import request_state
-from resolvers.clients.footprint import LISTENER, Footprint, footprint
+from resolvers.clients.footprint import Footprint, footprint
 from resolvers.clients.viewer import Viewer
 
 _JSON = [(b"content-type", b"application/json")]
@@ -224,15 +224,14 @@ class ResponseCacheMiddleware:
             max_age = min(max_age, math.floor(found.fresh_until - time.time()))
         if max_age <= 0:
             return None
-        deps = set(found.reads)
-        if plan.personal is not None:
-            deps.add((LISTENER, plan.personal.user_id))
-        dependent = bool(deps)
+        deps = tuple(found.reads)
+        # A listener's own answer relies on hearing of their writes elsewhere even when it
+        # read nothing versioned; a public one only when it did.
+        dependent = bool(deps) or plan.personal is not None
         link = cache.link
         if dependent and not (live and link.live and link.epoch == epoch):
             return None  # bumps from other replicas may have been missed meanwhile
-        frozen = tuple(deps)
-        if not cache.versions.unchanged(frozen, clock):
+        if not cache.versions.unchanged(deps, clock):
             return None  # a write landed while this ran: the answer may predate it
         entry_headers = [
             *_JSON,
@@ -247,7 +246,7 @@ class ResponseCacheMiddleware:
             headers=entry_headers,
             stored_at=started,
             expires_at=started + max_age,
-            deps=frozen,
+            deps=deps,
             clock=clock,
             epoch=epoch if dependent else None,
             operation=plan.operation,

@@ -3,9 +3,12 @@ it stays true by itself. The gateway's response cache keeps an answer only with 
 
 The gateway opens a :class:`Footprint` around each GraphQL request (a context variable, like
 the call scope: the clients are process-wide and never see the request). Clients note every
-*versioned* entity they read or write: the data a write through the gateway can change.
+*versioned* entity they read or write: the data a write through the gateway can change. A
+listener's versions come in two facets, so that a play does not invalidate their library:
 
-- ``("listener", id)``: a listener's history, likes and the list of their playlists;
+- ``("history", id)``: the listener's plays (recently played, play counts: what Home, the
+  mixes and the search order are made from);
+- ``("library", id)``: the listener's likes and the list of their playlists;
 - ``("playlist", id)``: a listener's playlist, its header and contents (editorial playlists
   cannot be written through the gateway, so they are not versioned).
 
@@ -22,7 +25,8 @@ from dataclasses import dataclass, field
 
 from resolvers.clients.errors import BackendError
 
-LISTENER = "listener"
+HISTORY = "history"
+LIBRARY = "library"
 PLAYLIST = "playlist"
 
 Entity = tuple[str, int]

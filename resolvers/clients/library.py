@@ -8,7 +8,7 @@ from typing import Any
 from resolvers.clients.base import BackendClient
 from resolvers.clients.cache import CountedCache
 from resolvers.clients.catalog import fetch_cached
-from resolvers.clients.footprint import LISTENER, note_reads, writing
+from resolvers.clients.footprint import HISTORY, LIBRARY, note_reads, writing
 from resolvers.clients.records import Page, Play, UserRecord
 
 
@@ -32,7 +32,7 @@ class LibraryClient:
         return await fetch_cached(self._users, ids, fetch)
 
     async def recent_plays(self, user_id: int, *, limit: int = 50) -> list[Play]:
-        note_reads(LISTENER, [user_id])
+        note_reads(HISTORY, [user_id])
         body = await self.backend.get("/plays/recent", {"user_id": user_id, "limit": limit})
         return [
             Play(int(p["track_id"]), int(p["played_at"]), int(p.get("ms_played", 0)))
@@ -40,12 +40,12 @@ class LibraryClient:
         ]
 
     async def play_counts(self, user_ids: Sequence[int]) -> list[dict[int, float]]:
-        note_reads(LISTENER, user_ids)
+        note_reads(HISTORY, user_ids)
         body = await self.backend.get("/plays/counts", {"user_ids": ",".join(map(str, user_ids))})
         return [{int(k): float(v) for k, v in counts.items()} for counts in body["counts"]]
 
     async def record_play(self, user_id: int, track_id: int, played_at: int) -> Play:
-        with writing((LISTENER, user_id)):
+        with writing((HISTORY, user_id)):
             body = await self.backend.post(
                 "/plays", {"user_id": user_id, "track_id": track_id, "played_at": played_at}
             )
@@ -53,7 +53,7 @@ class LibraryClient:
         return Play(int(p["track_id"]), int(p["played_at"]), int(p.get("ms_played", 0)))
 
     async def likes(self, user_id: int, *, offset: int, limit: int) -> Page:
-        note_reads(LISTENER, [user_id])
+        note_reads(LIBRARY, [user_id])
         body = await self.backend.get(
             "/likes", {"user_id": user_id, "offset": offset, "limit": limit}
         )
@@ -63,7 +63,7 @@ class LibraryClient:
     async def playlists(
         self, user_id: int, *, offset: int, limit: int, public_only: bool = False
     ) -> Page:
-        note_reads(LISTENER, [user_id])
+        note_reads(LIBRARY, [user_id])
         params = {"user_id": user_id, "offset": offset, "limit": limit}
         if public_only:
             params["public"] = 1

@@ -12,7 +12,7 @@ from typing import Any
 
 from resolvers.clients.base import BackendClient
 from resolvers.clients.cache import CountedCache
-from resolvers.clients.footprint import LISTENER, PLAYLIST, note_reads, note_writes, writing
+from resolvers.clients.footprint import LIBRARY, PLAYLIST, note_reads, note_writes, writing
 from resolvers.clients.records import Page, PlaylistEntry, PlaylistRecord
 from resolvers.clients.stale import cached_or_stale
 
@@ -72,7 +72,7 @@ class PlaylistsClient:
     async def create(
         self, *, owner_id: int, name: str, description: str, public: bool
     ) -> PlaylistRecord:
-        with writing((LISTENER, owner_id)):
+        with writing((LIBRARY, owner_id)):
             body = await self.backend.post(
                 "/playlists",
                 {"owner_id": owner_id, "name": name, "description": description, "public": public},
@@ -90,7 +90,7 @@ class PlaylistsClient:
         expected_snapshot_id: str | None,
         idempotency_key: str | None,
     ) -> PlaylistRecord:
-        with writing((PLAYLIST, playlist_id), (LISTENER, user_id)):
+        with writing((PLAYLIST, playlist_id), (LIBRARY, user_id)):
             body = await self.backend.post(
                 f"/playlists/{playlist_id}/add",
                 {
@@ -110,7 +110,7 @@ class PlaylistsClient:
         track_ids: Sequence[int],
         expected_snapshot_id: str | None,
     ) -> PlaylistRecord:
-        with writing((PLAYLIST, playlist_id), (LISTENER, user_id)):
+        with writing((PLAYLIST, playlist_id), (LIBRARY, user_id)):
             body = await self.backend.post(
                 f"/playlists/{playlist_id}/remove",
                 {

@@ -206,3 +206,29 @@ async def test_a_reloaded_ranking_model_empties_the_cache(gateway: Gateway) -> N
         after = await ask(cached, "MadeForYou", who="user-11")
     assert reload.status_code == 200
     assert (before.headers["x-cache"], after.headers["x-cache"]) == ("hit", "miss")
+
+
+async def test_a_play_leaves_the_library_cached_and_a_playlist_edit_does_not(
+    gateway: Gateway, store: Path
+) -> None:
+    (someone,) = listeners(store, 1)
+    who = someone.handle
+    played, added = track_ids(store, 2, offset=120)
+    play = {"trackId": to_global_id("Track", played)}
+    edit = {
+        "playlistId": to_global_id("Playlist", someone.private_playlist),
+        "trackIds": [to_global_id("Track", added)],
+    }
+    async with gateway() as cached, gateway(response_cache=False) as fresh:
+        await ask(cached, "Library", who=who)
+        await ask(cached, "HomeFeed", who=who)
+        await ask(cached, "PlaylistEdits", play, who=who, operation_name="RecordPlay")
+        after_play = [await ask(cached, n, who=who) for n in ("Library", "HomeFeed")]
+        await ask(cached, "PlaylistEdits", edit, who=who, operation_name="AddTracks")
+        after_edit = [await ask(cached, n, who=who) for n in ("Library", "HomeFeed")]
+        truth = [await ask(fresh, n, who=who) for n in ("Library", "HomeFeed")]
+    # a play changes the listening history (Home), not the library
+    assert [r.headers["x-cache"] for r in after_play] == ["hit", "miss"]
+    # an edit changes the library (and that playlist), not the history
+    assert [r.headers["x-cache"] for r in after_edit] == ["miss", "hit"]
+    assert [r.json() for r in after_edit] == [r.json() for r in truth]
