@@ -68,9 +68,11 @@ class Invalidation:
         on_lost: Callable[[], None] = lambda: None,
         ping_s: float = 1.0,
         timeout_s: float = 0.5,
+        settle_s: float = 5.0,
         channel: str = CHANNEL,
     ) -> None:
         self.versions = versions
+        self.settle_s = settle_s
         self.origin = secrets.token_hex(8)
         self.channel = channel
         self._redis = redis
@@ -115,6 +117,17 @@ class Invalidation:
         except Exception as exc:  # redis.RedisError, OSError, timeouts
             log.warning("invalidation not published, kept for later: %s", exc)
             self._keep(entities)
+
+    def written_later(self, entities: set[Entity]) -> None:
+        """Bump ``entities`` again after ``settle_s`` (writes of unknown outcome)."""
+        loop = asyncio.get_running_loop()
+
+        def bump() -> None:
+            task = loop.create_task(self.written(set(entities)))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+        loop.call_later(self.settle_s, bump)
 
     def _keep(self, entities: set[Entity]) -> None:
         self._pending |= entities

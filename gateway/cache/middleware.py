@@ -187,7 +187,7 @@ class ResponseCacheMiddleware:
                 body = b"".join(chunks)
                 if found.writes:
                     applied = True
-                    await cache.invalidation.written(found.writes)
+                    await self._written(found)
                 entry = None
                 if plan is not None:
                     entry = self._entry(plan, held, body, found, started, clock, epoch, live)
@@ -202,7 +202,14 @@ class ResponseCacheMiddleware:
                 await self.app(scope, receive, capture)
             finally:
                 if found.writes and not applied:
-                    await cache.invalidation.written(found.writes)
+                    await self._written(found)
+
+    async def _written(self, found: Footprint) -> None:
+        await self.cache.invalidation.written(found.writes)
+        if found.uncertain:
+            # A write whose answer never came may still commit: bump again once it must
+            # have, so an answer read in between does not outlive it.
+            self.cache.invalidation.written_later(found.uncertain)
 
     def _entry(
         self,

@@ -132,6 +132,9 @@ def build_response_cache(
         url=settings.redis_url,
         ping_s=settings.response_cache_ping_s,
         timeout_s=settings.redis_timeout_s,
+        # A backend finishes a write it started even past the caller's deadline (its reads
+        # give up, its writes never do): by then a late commit has landed.
+        settle_s=settings.request_deadline_s,
     )
     store = ResponseStore(
         max_bytes=settings.response_cache_bytes,

@@ -41,6 +41,8 @@ class Footprint:
     fresh_until: float | None = None
     # False once part of the answer is a stale copy or a failed source was left out.
     reusable: bool = True
+    # Writes whose backend call failed or timed out: they may still commit later.
+    uncertain: set[Entity] = field(default_factory=set)
 
     def expires_at(self, at: float) -> None:
         self.fresh_until = at if self.fresh_until is None else min(self.fresh_until, at)
@@ -98,12 +100,14 @@ def writing(*entities: Entity) -> Iterator[None]:
     try:
         yield
     except BackendError:
-        _note(entities)
+        _note(entities, uncertain=True)
         raise
-    _note(entities)
+    _note(entities, uncertain=False)
 
 
-def _note(entities: tuple[Entity, ...]) -> None:
+def _note(entities: tuple[Entity, ...], *, uncertain: bool) -> None:
     found = _FOOTPRINT.get()
     if found is not None:
         found.writes.update(entities)
+        if uncertain:
+            found.uncertain.update(entities)

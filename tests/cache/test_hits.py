@@ -3,8 +3,10 @@ viewer it was made for only, with headers that say so; what must not be reused n
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -232,3 +234,47 @@ async def test_a_play_leaves_the_library_cached_and_a_playlist_edit_does_not(
     # an edit changes the library (and that playlist), not the history
     assert [r.headers["x-cache"] for r in after_edit] == ["miss", "hit"]
     assert [r.json() for r in after_edit] == [r.json() for r in truth]
+
+
+async def test_a_write_of_unknown_outcome_is_bumped_again_once_it_must_have_landed(
+    gateway: Gateway,
+) -> None:
+    from gateway.cache.middleware import ResponseCacheMiddleware
+    from resolvers.clients.errors import BackendTimeout
+    from resolvers.clients.footprint import HISTORY, writing
+
+    async def timed_out_write(scope: Any, receive: Any, send: Any) -> None:
+        # What record_play does when the library backend does not answer in time.
+        await receive()
+        try:
+            with writing((HISTORY, 42)):
+                raise BackendTimeout("no answer", service="library")
+        except BackendTimeout:
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b'{"data":null}'})
+
+    async with gateway(request_deadline_s=0.2) as cached:
+        cache = cached.app.state.response_cache  # type: ignore[attr-defined]
+        middleware = ResponseCacheMiddleware(timed_out_write, cache=cache)
+        request = orjson.dumps(
+            {"query": operation("PlaylistEdits"), "operationName": "RecordPlay",
+             "variables": {"trackId": to_global_id("Track", 1)}}
+        )  # fmt: skip
+        sent: list[Any] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": request, "more_body": False}
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "method": "POST", "path": "/graphql", "query_string": b"",
+                 "headers": [(b"content-type", b"application/json")]}  # fmt: skip
+        before = cache.versions.clock
+        await middleware(scope, receive, send)
+        at_once = cache.versions.clock
+        await asyncio.sleep(0.4)
+    assert sent[0]["status"] == 200
+    assert at_once == before + 1  # bumped before the answer left
+    assert cache.versions.clock == before + 2  # and again once the write must have landed
