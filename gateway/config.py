@@ -143,7 +143,9 @@ class Settings(BaseSettings):
     # up to admission_wait_s, then gets 503 OVERLOADED with Retry-After.
     max_concurrent_executions: int = Field(default=0, ge=0)
     admission_target_s: float = Field(default=0.03, gt=0)
-    admission_wait_s: float = Field(default=0.05, ge=0)
+    # Long enough to absorb a burst (the newest waiters go first, so under sustained
+    # overload the ones admitted have waited little; the others are refused after this).
+    admission_wait_s: float = Field(default=0.5, ge=0)
     admission_max_waiting: int = Field(default=256, ge=0)
 
     # Caches (entries / seconds).

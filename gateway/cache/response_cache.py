@@ -19,11 +19,11 @@ if TYPE_CHECKING:
     from gateway.governance.persisted import PersistedOperations
 
 
-# Requests whose raw bytes (a POST body, a GET query string) were parsed before, up to this
-# size and count: clients repeat byte-identical requests, and a dict read of the bytes costs
-# less than parsing the JSON again.
-_MEMO_BYTES = 16 * 1024
-_MEMO_SIZE = 8192
+# Requests whose raw bytes (a POST body, a GET query string) were parsed before, each up to
+# _MEMO_ENTRY_BYTES and all together up to _MEMO_BYTES: clients repeat byte-identical
+# requests, and a dict read of the bytes costs less than parsing the JSON again.
+_MEMO_ENTRY_BYTES = 16 * 1024
+_MEMO_BYTES = 8 * 1024 * 1024
 UNSEEN = object()  # what `parsed` answers for raw bytes it has not parsed yet
 
 
@@ -56,6 +56,7 @@ class ResponseCache:
         self.persisted = persisted
         self.started = False
         self._memo: dict[tuple[bool, bytes], Parsed | None] = {}
+        self._memo_bytes = 0
 
     @property
     def link(self) -> Link:
@@ -86,10 +87,13 @@ class ResponseCache:
                 return None  # an unknown hash may be registered next: not remembered
             lookup = request.query is None or request.sha256 is None
             parsed = Parsed(operation, request.variables, lookup)
-        if len(raw) <= _MEMO_BYTES:
-            if len(self._memo) >= _MEMO_SIZE:
-                del self._memo[next(iter(self._memo))]
+        if len(raw) <= _MEMO_ENTRY_BYTES and key not in self._memo:
+            while self._memo and self._memo_bytes + len(raw) > _MEMO_BYTES:
+                oldest = next(iter(self._memo))
+                del self._memo[oldest]
+                self._memo_bytes -= len(oldest[1])
             self._memo[key] = parsed
+            self._memo_bytes += len(raw)
         return parsed
 
     async def aclose(self) -> None:

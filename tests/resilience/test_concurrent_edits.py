@@ -44,6 +44,8 @@ def stack(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         CROSSFADE_PLAYLISTS_URL=playlists.url,
         # 50 devices of one listener are far above a listener's fair rate: not what this tests.
         CROSSFADE_RATE_LIMIT="false",
+        # Nor is shedding the burst of 50 edits a serialised writer takes a second to absorb.
+        CROSSFADE_MAX_CONCURRENT_EXECUTIONS="1000",
     )
     try:
         yield EditStack(store, playlists, gateway.start())

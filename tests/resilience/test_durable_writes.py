@@ -51,6 +51,7 @@ def stack(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         root / "gateway.log",
         CROSSFADE_PLAYLISTS_URL=playlists.url,
         CROSSFADE_RATE_LIMIT="false",  # a dozen writers of one listener, flat out
+        CROSSFADE_MAX_CONCURRENT_EXECUTIONS="1000",  # writes stall while it restarts: no shedding
     )
     try:
         yield EditStack(store, playlists, gateway.start())
