@@ -73,10 +73,29 @@ class Tracing:
         self.provider.shutdown()
 
 
+class _FixedResource(Resource):
+    """A resource whose hash is computed once.
+
+    The OTLP encoder groups every exported span by resource, hashing it per span, and
+    ``Resource.__hash__`` JSON-encodes all its attributes each time: about a tenth of a
+    span's CPU, for a value that never changes in a process.
+    """
+
+    def __init__(self, resource: Resource) -> None:
+        super().__init__(resource.attributes, resource.schema_url)
+        self._hash = super().__hash__()
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return other is self or super().__eq__(other)
+
+
 def build_tracing(settings: Settings) -> Tracing:
     assert settings.otel_endpoint, "tracing is only built when CROSSFADE_OTEL_ENDPOINT is set"
     provider = TracerProvider(
-        resource=Resource.create({"service.name": settings.otel_service_name}),
+        resource=_FixedResource(Resource.create({"service.name": settings.otel_service_name})),
         # The caller's sampled flag wins; new traces are kept at the configured ratio.
         sampler=ParentBased(TraceIdRatioBased(settings.otel_sample_ratio)),
     )
