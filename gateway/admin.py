@@ -41,5 +41,8 @@ async def reload_model(request: Request) -> Response:
         log.warning("model reload failed: %s", exc)
         # The request is fine; the server's state (no trained model to load) refuses it.
         return refusal(ErrorCode.CONFLICT, str(exc))
+    cache = getattr(request.app.state, "response_cache", None)
+    if cache is not None:
+        cache.clear()  # recommendations, mixes and search order come from the model
     log.info("ranking model reloaded", extra={"fields": {"version": version}})
     return JSONResponse({"version": version})

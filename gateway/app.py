@@ -15,8 +15,12 @@ from starlette.routing import BaseRoute, Route
 
 from gateway.admin import reload_model
 from gateway.authenticator import Authenticator, issue_token
+from gateway.cache.middleware import ResponseCacheMiddleware
+from gateway.cache.response_cache import ResponseCache, build_response_cache
 from gateway.config import Settings
 from gateway.governance import build_governance
+from gateway.governance.admission import Admission
+from gateway.governance.admission_middleware import AdmissionMiddleware
 from gateway.graphql_schema import build_schema
 from gateway.health import healthz, readyz
 from gateway.metrics import metrics_endpoint
@@ -75,8 +79,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         def ide_page() -> Response:
             return graphiql_page(operations, **examples)  # type: ignore[arg-type]
 
+    schema = build_schema(settings, usage=usage, outer=[tracing.extension] if tracing else [])
     view = GraphQLView(
-        build_schema(settings, usage=usage, outer=[tracing.extension] if tracing else []),
+        schema,
         services=lambda: services,
         ide_page=ide_page,
         request_deadline_s=settings.request_deadline_s,
@@ -84,6 +89,30 @@ def create_app(settings: Settings | None = None) -> Starlette:
         batch_max=settings.batch_max,
     )
     authenticator = Authenticator.from_settings(settings)
+    response_cache: ResponseCache | None = None
+    execution: list[Middleware] = []
+    if settings.response_cache:
+        response_cache = build_response_cache(
+            settings, schema._schema, persisted=governance.persisted, redis=governance.redis
+        )
+        execution.append(
+            Middleware(
+                ResponseCacheMiddleware,
+                cache=response_cache,
+                gate=governance.gate,
+                traced=tracing.cache_hit if tracing else None,
+            )
+        )
+    admission = Admission(
+        limit=settings.max_concurrent_executions,
+        target_s=settings.admission_target_s,
+        wait_s=settings.admission_wait_s,
+        max_waiting=settings.admission_max_waiting,
+    )
+    # Rate limits after the cache (which charges its hits through the same gate), then
+    # admission: hits never wait for an execution slot.
+    execution += governance.middleware()
+    execution.append(Middleware(AdmissionMiddleware, admission=admission))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -97,6 +126,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             popular_tracks=settings.warm_popular_tracks,
             deadline_s=settings.request_deadline_s,
         )
+        if response_cache is not None:
+            response_cache.start()  # subscribe to the other replicas' invalidations now
         # Start-up garbage (imports, schema, model) never needs collecting again.
         gc.collect()
         gc.freeze()
@@ -108,6 +139,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         for client in http.values():
             await client.aclose()
         await authenticator.aclose()
+        if response_cache is not None:
+            await response_cache.aclose()
         await governance.aclose()
         if tracing is not None:
             tracing.shutdown()
@@ -134,7 +167,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ),
             Middleware(CsrfMiddleware),
             Middleware(AuthMiddleware, settings=settings, authenticator=authenticator),
-            *governance.middleware(),  # rate limits: after auth, which names the listener
+            # After auth, which names the listener: the response cache, rate limits, admission.
+            *execution,
         ],
         lifespan=lifespan,
     )
@@ -145,4 +179,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.governance = governance
     app.state.usage = usage
     app.state.tracing = tracing
+    app.state.response_cache = response_cache
+    app.state.admission = admission
     return app

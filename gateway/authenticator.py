@@ -9,7 +9,9 @@ key is never tried as an HMAC secret):
   ``CROSSFADE_JWKS_URL``, picked by the token's ``kid``.
 
 Every token must carry ``exp``, ``iss``, ``aud`` and ``sub`` (a listener handle); ``nbf`` is
-checked when present.
+checked when present. A verified token is remembered until its ``exp`` (``token_cache.py``),
+never past the key that verified it: a JWKS refresh that drops or replaces the key, or a new
+secret (:meth:`Authenticator.rotate_secret`), refuses it at once.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import jwt
 
 from gateway.config import Settings
 from gateway.jwks import JwksCache, JwksUnavailable, UnknownKey
+from gateway.token_cache import TokenCache, Verified
 from resolvers.clients.viewer import Viewer
 
 _HANDLE_PREFIX = "user-"
@@ -58,12 +61,37 @@ def viewer_from_handle(handle: str) -> Viewer:
     return Viewer(user_id=int(number))
 
 
+class _Secret:
+    """One generation of the HS256 secret: cached verifications name the one they used."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+
 class Authenticator:
     """Turns an ``Authorization`` header into a viewer; one per process."""
 
     def __init__(self, settings: Settings, jwks: JwksCache | None = None) -> None:
         self.settings = settings
         self.jwks = jwks
+        self.tokens = TokenCache(settings.auth_cache_size)
+        self._secret = _Secret(settings.jwt_secret)
+        self.verifications = 0  # signature checks made (tests and benchmarks read it)
+
+    def rotate_secret(self, secret: str) -> None:
+        """Sign-ins with the old HS256 secret stop at once, remembered ones included."""
+        self._secret = _Secret(secret)
+
+    def _trusted(self, key: object) -> bool:
+        if key is self._secret:
+            return True
+        if self.jwks is None or not isinstance(key, jwt.PyJWK) or key.key_id is None:
+            return False
+        # Only the key set as last fetched, never a stale one: past its TTL the slow path
+        # refetches, and a key that was removed or replaced stops verifying anything.
+        return self.jwks.current(key.key_id) is key
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Authenticator:
@@ -92,12 +120,17 @@ class Authenticator:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise InvalidToken("Use 'Authorization: Bearer <token>'.")
+        digest = self.tokens.digest(token)
+        remembered = self.tokens.get(digest, self._trusted)
+        if remembered is not None:
+            return remembered
         try:
             alg = str(jwt.get_unverified_header(token).get("alg"))
             key, algorithms = await self._key(token, alg)
+            self.verifications += 1
             claims = jwt.decode(
                 token,
-                key,
+                key.value if isinstance(key, _Secret) else key,
                 algorithms=algorithms,
                 audience=self.settings.jwt_audience,
                 issuer=self.settings.jwt_issuer,
@@ -110,11 +143,14 @@ class Authenticator:
             raise InvalidToken("The token is not valid yet.") from None
         except jwt.PyJWTError as exc:
             raise InvalidToken(f"The token is not valid: {exc}.") from None
-        return viewer_from_handle(str(claims["sub"]))
+        viewer = viewer_from_handle(str(claims["sub"]))
+        expires_at = float(claims["exp"]) + self.settings.jwt_leeway_s
+        self.tokens.put(digest, Verified(viewer, expires_at, key))
+        return viewer
 
     async def _key(self, token: str, alg: str) -> tuple[Any, list[str]]:
         if alg == "HS256" and self.settings.hs256_enabled:
-            return self.settings.jwt_secret, ["HS256"]
+            return self._secret, ["HS256"]
         if self.jwks is None or alg not in self.jwks.algorithms:
             raise InvalidToken(f"Tokens signed with {alg!r} are not accepted here.")
         kid = jwt.get_unverified_header(token).get("kid")

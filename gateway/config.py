@@ -127,6 +127,32 @@ class Settings(BaseSettings):
     rate_limit_client_cost_ps: float = Field(default=2_000_000.0, gt=0)
     rate_limit_client_cost_burst: int = Field(default=20_000_000, ge=1)
     rate_limit_max_keys: int = Field(default=100_000, ge=1)  # in-process buckets kept (LRU)
+    # With Redis, buckets are decided locally and synchronised this often (the error bound
+    # across replicas grows with it; see gateway/governance/bucket_sync.py).
+    rate_limit_sync_s: float = Field(default=0.05, gt=0, le=5)
+
+    # Response cache (gateway/cache/): encoded answers in process, in front of execution,
+    # with @cacheControl policies from the schema; invalidation across replicas over Redis.
+    response_cache: bool = True
+    response_cache_bytes: int = Field(default=128 * 1024 * 1024, ge=0)
+    response_cache_max_entry_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    response_cache_versions: int = Field(default=200_000, ge=1_000)  # entities with a version
+    # The subscription to other replicas' bumps is declared lost after one PING unanswered
+    # this long (a reset or a closed socket is noticed at once).
+    response_cache_ping_s: float = Field(default=1.0, gt=0, le=60)
+
+    # Verified bearer tokens remembered (by SHA-256) until their exp; 0: verify every time.
+    auth_cache_size: int = Field(default=50_000, ge=0)
+
+    # Overload: concurrent executions (cache hits and health checks never count). 0 adapts
+    # the limit to keep executions near admission_target_s; past the limit a request waits
+    # up to admission_wait_s, then gets 503 OVERLOADED with Retry-After.
+    max_concurrent_executions: int = Field(default=0, ge=0)
+    admission_target_s: float = Field(default=0.03, gt=0)
+    # Long enough to absorb a burst (the newest waiters go first, so under sustained
+    # overload the ones admitted have waited little; the others are refused after this).
+    admission_wait_s: float = Field(default=0.5, ge=0)
+    admission_max_waiting: int = Field(default=256, ge=0)
 
     # Field usage per client (gateway/usage/): counted per document in memory, flushed in
     # hourly buckets to usage_db (default data_dir/usage.db), or to Redis when redis_url is set.

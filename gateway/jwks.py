@@ -71,6 +71,11 @@ class JwksCache:
             raise JwksUnavailable(self.url)
         raise UnknownKey(kid)
 
+    def current(self, kid: str) -> jwt.PyJWK | None:
+        """Key ``kid`` of the set as last fetched, without fetching; None once the set is
+        stale (past its TTL) or lacks it."""
+        return None if self._stale() else self._keys.get(kid)
+
     def _stale(self) -> bool:
         return self._fetched_at is None or self.clock() - self._fetched_at >= self.ttl_s
 

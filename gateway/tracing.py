@@ -13,12 +13,15 @@ own thread) to the collector's OTLP/HTTP ``<endpoint>/v1/traces``:
   in-process ones included, answers its SQL time in ``Server-Timing``, which the client
   span keeps as ``crossfade.sql.time_ms``.
 
-The trace ID goes back in ``x-trace-id`` and in each error's ``extensions.traceId``.
+The trace ID goes back in ``x-trace-id`` and in each error's ``extensions.traceId``. An answer
+the response cache serves runs no operation: it gets one span of its own
+(:meth:`Tracing.cache_hit`), so it answers ``x-trace-id`` too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from opentelemetry import context as otel_context
@@ -67,6 +70,27 @@ class Tracing:
 
     def extension(self) -> SchemaExtension:
         return OperationSpan(self.tracer)
+
+    @contextmanager
+    def cache_hit(self, scope: Scope, operation_name: str | None) -> Iterator[None]:
+        """The span of an answer the response cache serves: named as the execution's would
+        be, with ``crossfade.response_cache=hit``, and nothing under it (nothing ran)."""
+        span = self.tracer.start_span(
+            f"query {operation_label(operation_name)}" if operation_name else "query",
+            kind=SpanKind.SERVER,
+        )
+        if span.is_recording():
+            state = request_state(scope)
+            state.trace_id = format_trace_id(span.get_span_context().trace_id)
+            span.set_attribute("graphql.operation.type", "query")
+            if operation_name:
+                span.set_attribute("graphql.operation.name", operation_label(operation_name))
+            span.set_attribute("crossfade.response_cache", "hit")
+            span.set_attribute("crossfade.request_id", state.request_id)
+        try:
+            yield
+        finally:
+            span.end()
 
     def shutdown(self) -> None:
         """Exports what is still queued, then stops the exporter's thread."""

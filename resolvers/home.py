@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from resolvers import taste
 from resolvers.access import can_read_playlist
 from resolvers.clients.errors import BackendError
+from resolvers.clients.footprint import fresh_until, not_reusable
 from resolvers.clients.records import Play, UserRecord
 from resolvers.experiments import expose
 from resolvers.history import profile, user_record
@@ -56,25 +57,43 @@ class HomeView:
     shelves: tuple[Shelf, ...]
 
 
-def greeting(user: UserRecord | None, now: dt.datetime) -> str:
-    """Good morning / afternoon / evening / night in the listener's own time zone."""
-    zone = dt.UTC
+def _zone(user: UserRecord | None) -> dt.tzinfo:
     if user is not None:
         try:
-            zone = ZoneInfo(user.timezone)  # type: ignore[assignment]
+            return ZoneInfo(user.timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            zone = dt.UTC
-    hour = now.astimezone(zone).hour
-    part = (
-        "Good morning"
-        if 5 <= hour < 12
-        else "Good afternoon"
-        if 12 <= hour < 17
-        else "Good evening"
-        if 17 <= hour < 22
-        else "Good night"
-    )
+            pass
+    return dt.UTC
+
+
+def _part_of_day(hour: int) -> str:
+    if 5 <= hour < 12:
+        return "Good morning"
+    if 12 <= hour < 17:
+        return "Good afternoon"
+    if 17 <= hour < 22:
+        return "Good evening"
+    return "Good night"
+
+
+def greeting(user: UserRecord | None, now: dt.datetime) -> str:
+    """Good morning / afternoon / evening / night in the listener's own time zone."""
+    part = _part_of_day(now.astimezone(_zone(user)).hour)
     return f"{part}, {user.display_name.split()[0]}" if user else part
+
+
+def greeting_changes_at(user: UserRecord | None, now: dt.datetime) -> float:
+    """When (epoch seconds) the greeting for ``user`` next changes: a local hour boundary."""
+    zone = _zone(user)
+    local = now.astimezone(zone)
+    current = _part_of_day(local.hour)
+    boundary = now.timestamp() - (local.minute * 60 + local.second + local.microsecond / 1e6)
+    for _ in range(24):
+        boundary += 3600
+        # fromtimestamp, not wall-clock arithmetic: daylight saving time moves the hours.
+        if _part_of_day(dt.datetime.fromtimestamp(boundary, zone).hour) != current:
+            return boundary
+    return boundary
 
 
 def _item_key(item: HomeItemView) -> tuple[str, object]:
@@ -121,7 +140,7 @@ async def home(ctx: Context, now: dt.datetime | None = None) -> HomeView:
             _tolerant(_personal(ctx, viewer, now), failures),
             _tolerant(user_record(ctx, viewer), failures),
         )
-    shelves, top_genres = personal or ([], ())
+    shelves, top_genres, last_played = personal or ([], (), None)
     if popular is not None:
         # Listeners with a history see the charts below their own shelves.
         shelves.append(Shelf(popular.kind, popular.title, popular.items, 0.3 if personal else 0.5))
@@ -132,6 +151,12 @@ async def home(ctx: Context, now: dt.datetime | None = None) -> HomeView:
             raise failures[0]
         degraded = set(ctx.extensions.get("degraded", ())) | {f.service for f in failures}
         ctx.extensions["degraded"] = sorted(degraded)
+        not_reusable()  # the next request may find every source answering
+    # Home changes by itself as time passes: the greeting, and the order of the shelves.
+    fresh_until(greeting_changes_at(user, now))
+    order_changes = _order_changes_at(shelves, last_played, now)
+    if order_changes is not None:
+        fresh_until(order_changes)
     return HomeView(greeting(user, now), arranged)
 
 
@@ -185,9 +210,10 @@ def _tag(view: PlaylistView) -> str:
 
 async def _personal(
     ctx: Context, viewer: Viewer, now: dt.datetime
-) -> tuple[list[Shelf], tuple[str, ...]] | None:
+) -> tuple[list[Shelf], tuple[str, ...], int | None] | None:
     """The listener's own shelves: one profile read, the day's picks (cached per listener),
-    then one load of every entity they show; None for a listener the library lacks."""
+    then one load of every entity they show, the genres and when they last played; None for
+    a listener the library lacks."""
     found, genre_names = await asyncio.gather(
         profile(ctx, viewer), ctx.services.clients.catalog.genres()
     )
@@ -220,7 +246,7 @@ async def _personal(
             "RECENTLY_PLAYED",
             "Recently played",
             tuple(present(entities, recent_ids)),
-            0.6 + 0.35 * _recent_activity(found.recent, now),
+            _RECENT_BASE + _RECENT_GAIN * _recent_activity(found.recent, now),
         ),
         Shelf(
             "MADE_FOR_YOU",
@@ -243,7 +269,11 @@ async def _personal(
             )
         )
     top_genres = tuple(genre_names.get(g, "") for g in picks.top_genres)
-    return shelves, top_genres
+    return shelves, top_genres, found.recent[0].played_at if found.recent else None
+
+
+_FADE_H = 24 * 7
+_RECENT_BASE, _RECENT_GAIN = 0.6, 0.35
 
 
 def _recent_activity(recent: Sequence[Play], now: dt.datetime) -> float:
@@ -251,4 +281,24 @@ def _recent_activity(recent: Sequence[Play], now: dt.datetime) -> float:
     if not recent:
         return 0.0
     age_h = max(0.0, now.timestamp() - recent[0].played_at / 1000) / 3600
-    return max(0.0, 1.0 - age_h / (24 * 7)) if age_h > 1 else 1.0
+    return max(0.0, 1.0 - age_h / _FADE_H) if age_h > 1 else 1.0
+
+
+def _order_changes_at(
+    shelves: Sequence[Shelf], last_played_ms: int | None, now: dt.datetime
+) -> float | None:
+    """When (epoch seconds) the fading "Recently played" score next passes another shelf's,
+    which reorders Home (and so changes which repeats are dropped); None: it never will."""
+    recent = next((s for s in shelves if s.kind == "RECENTLY_PLAYED"), None)
+    if recent is None or last_played_ms is None:
+        return None
+    played = last_played_ms / 1000
+    crossings = []
+    for other in shelves:
+        if other is recent or not _RECENT_BASE < other.score < recent.score:
+            continue
+        activity = (other.score - _RECENT_BASE) / _RECENT_GAIN
+        # The score holds for the first hour, then falls linearly (see _recent_activity).
+        crossings.append(played + max(1.0, (1.0 - activity) * _FADE_H) * 3600)
+    later = [t for t in crossings if t > now.timestamp()]
+    return min(later) if later else None

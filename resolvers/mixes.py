@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from resolvers import taste
 from resolvers.access import is_self, require_self
 from resolvers.clients.errors import NotFound
+from resolvers.clients.footprint import fresh_until
 from resolvers.clients.records import Profile
 from resolvers.experiments import expose
 from resolvers.history import profile
@@ -50,6 +51,8 @@ def discover_weekly_view(
         today=today,
     )
     year, week, _ = today.isocalendar()
+    week_start = _week_start(today)
+    fresh_until((week_start + dt.timedelta(weeks=1)).timestamp())  # a new mixtape
     return PlaylistView(
         key=f"{DISCOVER_WEEKLY}:{viewer.handle}",
         name="Discover Weekly",
@@ -63,7 +66,7 @@ def discover_weekly_view(
         owner_id=viewer.user_id,
         track_count=len(weekly.track_ids),
         track_ids=tuple(weekly.track_ids),
-        generated_at=int(_week_start(today).timestamp() * 1000),
+        generated_at=int(week_start.timestamp() * 1000),
     )
 
 
@@ -84,6 +87,7 @@ def daily_mix_views(
     """The mixes as playlists, named after their loaded leading artists (no I/O)."""
     midnight = dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC)
     generated_at = int(midnight.timestamp() * 1000)
+    fresh_until((midnight + dt.timedelta(days=1)).timestamp())  # generated daily
     views = []
     for mix in mixes:
         found = (entities.artist(a) for a in mix.top_artist_ids[:3])

@@ -45,6 +45,7 @@ def test_ours_and_theirs() -> None:
     ours = {c for c in ErrorCode if not c.client_error}
     assert ours == {
         ErrorCode.BACKEND_UNAVAILABLE,
+        ErrorCode.OVERLOADED,
         ErrorCode.BACKEND_TIMEOUT,
         ErrorCode.INTERNAL_SERVER_ERROR,
     }

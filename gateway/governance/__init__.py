@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING
 from starlette.middleware import Middleware
 
 from gateway.config import Settings
+from gateway.governance.bucket_sync import SyncedRateLimiter
 from gateway.governance.documents import DocumentStore, MemoryDocumentStore, RedisDocumentStore
 from gateway.governance.manifest import load_manifest
 from gateway.governance.persisted import PersistedOperations
-from gateway.governance.rate_limit_middleware import RateLimitMiddleware, RateLimits
-from gateway.governance.rate_limiter import Limit, MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from gateway.governance.rate_limit_middleware import RateLimitMiddleware, RateLimits, RequestGate
+from gateway.governance.rate_limiter import Limit, MemoryRateLimiter, RateLimiter
 from gateway.governance.redis_store import APQ_PREFIX, RATE_LIMIT_PREFIX, connect
 
 if TYPE_CHECKING:
@@ -26,14 +27,26 @@ class Governance:
     limiter: RateLimiter | None
     limits: RateLimits
     redis: Redis | None
+    _gate: RequestGate | None = None
+
+    @property
+    def gate(self) -> RequestGate | None:
+        """What charges a request to its buckets (the response cache's hits use it too)."""
+        if self.limiter is None:
+            return None
+        if self._gate is None:
+            self._gate = RequestGate(self.limiter, self.limits)
+        return self._gate
 
     def middleware(self) -> list[Middleware]:
         """Goes after the auth middleware: the listener's bucket needs the viewer."""
-        if self.limiter is None:
+        if self.gate is None:
             return []
-        return [Middleware(RateLimitMiddleware, limiter=self.limiter, limits=self.limits)]
+        return [Middleware(RateLimitMiddleware, gate=self.gate)]
 
     async def aclose(self) -> None:
+        if isinstance(self.limiter, SyncedRateLimiter):
+            await self.limiter.aclose()
         if self.redis is not None:
             await self.redis.aclose()
 
@@ -83,8 +96,15 @@ def build_governance(settings: Settings) -> Governance:
     )
     limiter: RateLimiter | None = None
     if settings.rate_limit:
+        # Over Redis, decided locally and synchronised in the background: no round trip on
+        # the request path (bucket_sync.py states the error bound across replicas).
         limiter = (
-            RedisRateLimiter(redis, RATE_LIMIT_PREFIX)
+            SyncedRateLimiter(
+                redis,
+                RATE_LIMIT_PREFIX,
+                max_keys=settings.rate_limit_max_keys,
+                interval_s=settings.rate_limit_sync_s,
+            )
             if redis is not None
             else MemoryRateLimiter(settings.rate_limit_max_keys)
         )

@@ -60,6 +60,17 @@ class PersistedOperations:
     def trusted_only(self) -> bool:
         return self._trusted is not None
 
+    @property
+    def accepts_hashes(self) -> bool:
+        """Whether a request may name its document by hash alone."""
+        return self._trusted is not None or self._store is not None
+
+    async def known(self, sha256: str) -> str | None:
+        """The document ``sha256`` names, if it would run here; nothing is registered."""
+        if self._trusted is not None:
+            return self._trusted.get(sha256)
+        return None if self._store is None else await self._store.get(sha256)
+
     async def resolve(self, data: GraphQLRequestData) -> GraphQLRequestData:
         """The request with its query filled in from the hash, or a PersistedQueryError."""
         extension = (data.extensions or {}).get("persistedQuery")

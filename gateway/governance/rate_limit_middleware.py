@@ -3,15 +3,18 @@
 Who: the listener the auth middleware found (the token's ``sub``), or the client's IP for
 guests; and the client application named by ``apollographql-client-name`` or
 ``x-client-name`` (unnamed clients share one bucket). Every GraphQL request charges one unit to
-both request buckets here, before any GraphQL work (a batch of N operations charges the other
-N - 1 through the ticket once the view has read it); the cost extension later charges the
-operation's static cost to both cost buckets through the ticket this middleware leaves in the
-request state. Either refusal is HTTP 429 with ``Retry-After`` and a RATE_LIMITED error.
+both request buckets (:class:`RequestGate`), before any GraphQL work: here, or in the response
+cache for an answer it serves itself (a batch of N operations, never served from the cache,
+charges the other N - 1 through the ticket once the view has read it); the cost extension
+later charges an executed operation's static cost to both cost buckets through the ticket the
+gate leaves in the request state (a cached answer costs no execution, and is not charged its
+cost). Either refusal is HTTP 429 with ``Retry-After`` and a RATE_LIMITED error.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from starlette.responses import Response
@@ -65,7 +68,18 @@ class RateLimitTicket:
         )
 
 
-def client_name(headers: dict[bytes, bytes]) -> str:
+def _raw_client_name(headers: list[tuple[bytes, bytes]]) -> bytes:
+    # The client's name as sent, for the gate's memo: one pass, no dict built per request.
+    raw = b""
+    for key, value in headers:
+        if key == b"apollographql-client-name":
+            return value
+        if key == b"x-client-name" and not raw:
+            raw = value
+    return raw
+
+
+def client_name(headers: Mapping[bytes, bytes]) -> str:
     raw = headers.get(b"apollographql-client-name") or headers.get(b"x-client-name")
     if not raw:
         return _UNNAMED
@@ -74,7 +88,7 @@ def client_name(headers: dict[bytes, bytes]) -> str:
     return name if _CLIENT_NAME.match(name) else "invalid"
 
 
-def client_version(headers: dict[bytes, bytes]) -> str:
+def client_version(headers: Mapping[bytes, bytes]) -> str:
     """``apollographql-client-version``, sanitised like the name; "" when absent."""
     raw = headers.get(b"apollographql-client-version")
     if not raw:
@@ -101,33 +115,66 @@ def _refusal(wait_s: float, what: str) -> Response:
     )
 
 
-class RateLimitMiddleware:
-    def __init__(
-        self, app: ASGIApp, limiter: RateLimiter, limits: RateLimits, path: str = "/graphql"
-    ) -> None:
-        self.app = app
+_Charges = tuple[str, str, list[Charge]]
+_MEMO_SIZE = 10_000
+
+
+class RequestGate:
+    """Charges one request to its listener's (guest: IP's) and client's request buckets."""
+
+    def __init__(self, limiter: RateLimiter, limits: RateLimits) -> None:
         self.limiter = limiter
         self.limits = limits
+        # The bucket names and charges of a (listener or IP, client name) pair, built once:
+        # a few µs a request, on the cache-hit path.
+        self._charges: dict[tuple[object, bytes], _Charges] = {}
+
+    def _charges_of(self, scope: Scope) -> _Charges:
+        viewer = request_state(scope).viewer
+        raw_client = _raw_client_name(scope["headers"])
+        memo = (viewer if viewer is not None else scope.get("client"), raw_client)
+        found = self._charges.get(memo)
+        if found is None:
+            who = _who(scope)
+            client = f"client:{client_name(dict(scope['headers']))}"
+            charges = [
+                Charge(f"req:{who}", self.limits.listener_requests),
+                Charge(f"req:{client}", self.limits.client_requests),
+            ]
+            found = (who, client, charges)
+            if len(self._charges) >= _MEMO_SIZE:
+                del self._charges[next(iter(self._charges))]
+            self._charges[memo] = found
+        return found
+
+    async def admit(self, scope: Scope, *, executes: bool = True) -> Response | None:
+        """None when allowed (with a ticket for the cost when it ``executes``), else the 429."""
+        who, client, charges = self._charges_of(scope)
+        wait = await self.limiter.acquire(charges)
+        if wait > 0:
+            RATE_LIMIT_REFUSALS.labels(limit="requests").inc()
+            return _refusal(wait, "requests")
+        if executes:
+            ticket = RateLimitTicket(self.limiter, self.limits, who, client)
+            request_state(scope).cost_charge = ticket
+        return None
+
+
+class RateLimitMiddleware:
+    def __init__(self, app: ASGIApp, gate: RequestGate, path: str = "/graphql") -> None:
+        self.app = app
+        self.gate = gate
         self.path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != self.path:
             await self.app(scope, receive, send)
             return
-        who = _who(scope)
-        client = f"client:{client_name(dict(scope['headers']))}"
-        wait = await self.limiter.acquire(
-            [
-                Charge(f"req:{who}", self.limits.listener_requests),
-                Charge(f"req:{client}", self.limits.client_requests),
-            ]
-        )
-        if wait > 0:
-            RATE_LIMIT_REFUSALS.labels(limit="requests").inc()
-            await _refusal(wait, "requests")(scope, receive, send)
+        refused = await self.gate.admit(scope)
+        if refused is not None:
+            await refused(scope, receive, send)
             return
         state = request_state(scope)
-        state.cost_charge = RateLimitTicket(self.limiter, self.limits, who, client)
 
         async def send_429_if_cost_refused(message: Message) -> None:
             retry_after = state.retry_after

@@ -55,8 +55,9 @@ class ErrorCode(StrEnum):
     PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND", 200, True
     PERSISTED_QUERY_NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED", 200, True
     PERSISTED_QUERY_NOT_ALLOWED = "PERSISTED_QUERY_NOT_ALLOWED", 400, True
-    # Ours: a backend (or the identity provider) failed, or a bug.
+    # Ours: a backend (or the identity provider) failed, the gateway is at capacity, or a bug.
     BACKEND_UNAVAILABLE = "BACKEND_UNAVAILABLE", 503, False
+    OVERLOADED = "OVERLOADED", 503, False
     BACKEND_TIMEOUT = "BACKEND_TIMEOUT", None, False
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR", 500, False
 

@@ -14,6 +14,7 @@ from resolvers.clients.base import BackendClient
 from resolvers.clients.cache import CountedCache
 from resolvers.clients.catalog import fetch_cached
 from resolvers.clients.errors import BackendUnavailable, NotFound
+from resolvers.clients.footprint import HISTORY, LIBRARY, note_reads, writing
 from resolvers.clients.records import History, Page, Play, Profile, UserRecord
 
 RECENT_PLAYS = 50
@@ -74,6 +75,7 @@ class LibraryClient:
         return self._users.get(user_id) or self._users.get_stale(user_id)
 
     async def recent_plays(self, user_id: int, *, limit: int = 50) -> list[Play]:
+        note_reads(HISTORY, [user_id])
         body = await self.backend.get("/plays/recent", {"user_id": user_id, "limit": limit})
         return [
             Play(int(p["track_id"]), int(p["played_at"]), int(p.get("ms_played", 0)))
@@ -81,13 +83,15 @@ class LibraryClient:
         ]
 
     async def record_play(self, user_id: int, track_id: int, played_at: int) -> Play:
-        body = await self.backend.post(
-            "/plays", {"user_id": user_id, "track_id": track_id, "played_at": played_at}
-        )
+        with writing((HISTORY, user_id)):
+            body = await self.backend.post(
+                "/plays", {"user_id": user_id, "track_id": track_id, "played_at": played_at}
+            )
         p = body["play"]
         return Play(int(p["track_id"]), int(p["played_at"]), int(p.get("ms_played", 0)))
 
     async def likes(self, user_id: int, *, offset: int, limit: int) -> Page:
+        note_reads(LIBRARY, [user_id])
         body = await self.backend.get(
             "/likes", {"user_id": user_id, "offset": offset, "limit": limit}
         )
@@ -97,6 +101,7 @@ class LibraryClient:
     async def playlists(
         self, user_id: int, *, offset: int, limit: int, public_only: bool = False
     ) -> Page:
+        note_reads(LIBRARY, [user_id])
         params = {"user_id": user_id, "offset": offset, "limit": limit}
         if public_only:
             params["public"] = 1

@@ -2,7 +2,8 @@
 
 Playlist headers are not cached across requests: an edit must show in the very next read,
 on every replica. Editorial lists, which no listener can edit, are shared and cached with their
-headers.
+headers. Listeners' playlists are versioned data (``footprint.py``): reads and edits of them
+are noted for the response cache.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from resolvers.clients.base import BackendClient
 from resolvers.clients.cache import CountedCache
+from resolvers.clients.footprint import LIBRARY, PLAYLIST, note_reads, note_writes, writing
 from resolvers.clients.records import Page, PlaylistEntry, PlaylistRecord
 from resolvers.clients.stale import cached_or_stale
 
@@ -26,12 +28,21 @@ class PlaylistsClient:
     ) -> None:
         self.backend = backend
         self._shared = shared_cache
+        # Playlists no edit can reach (editorial ones): reading them is not a versioned read.
+        self._fixed: set[int] = set()
 
     async def playlists(self, ids: Sequence[int]) -> list[PlaylistRecord | None]:
         body = await self.backend.get("/playlists", {"ids": ",".join(map(str, ids))})
-        return [None if p is None else PlaylistRecord.from_json(p) for p in body["playlists"]]
+        records = [None if p is None else PlaylistRecord.from_json(p) for p in body["playlists"]]
+        # A missing ID is noted too: a playlist created under it later changes the answer.
+        for record in records:
+            if record is not None and record.kind != "user":
+                self._fixed.add(record.id)
+        note_reads(PLAYLIST, [i for i in ids if i not in self._fixed])
+        return records
 
     async def pages(self, ids: Sequence[int], *, offset: int, limit: int) -> list[Page]:
+        note_reads(PLAYLIST, [i for i in ids if i not in self._fixed])
         body = await self.backend.get(
             "/playlists/tracks",
             {"ids": ",".join(map(str, ids)), "offset": offset, "limit": limit},
@@ -57,7 +68,9 @@ class PlaylistsClient:
 
         async def fetch() -> tuple[PlaylistRecord, ...]:
             body = await self.backend.get("/editorial", {"expand": "playlists"})
-            return tuple(PlaylistRecord.from_json(p) for p in body["playlists"])
+            records = tuple(PlaylistRecord.from_json(p) for p in body["playlists"])
+            self._fixed.update(r.id for r in records)
+            return records
 
         found: tuple[PlaylistRecord, ...] = await cached_or_stale(
             self._shared, ("editorial",), fetch
@@ -67,11 +80,14 @@ class PlaylistsClient:
     async def create(
         self, *, owner_id: int, name: str, description: str, public: bool
     ) -> PlaylistRecord:
-        body = await self.backend.post(
-            "/playlists",
-            {"owner_id": owner_id, "name": name, "description": description, "public": public},
-        )
-        return _playlist(body)
+        with writing((LIBRARY, owner_id)):
+            body = await self.backend.post(
+                "/playlists",
+                {"owner_id": owner_id, "name": name, "description": description, "public": public},
+            )
+        record = _playlist(body)
+        note_writes(PLAYLIST, [record.id])
+        return record
 
     async def add(
         self,
@@ -82,15 +98,16 @@ class PlaylistsClient:
         expected_snapshot_id: str | None,
         idempotency_key: str | None,
     ) -> PlaylistRecord:
-        body = await self.backend.post(
-            f"/playlists/{playlist_id}/add",
-            {
-                "user_id": user_id,
-                "track_ids": list(track_ids),
-                "expected_snapshot_id": expected_snapshot_id,
-                "idempotency_key": idempotency_key,
-            },
-        )
+        with writing((PLAYLIST, playlist_id), (LIBRARY, user_id)):
+            body = await self.backend.post(
+                f"/playlists/{playlist_id}/add",
+                {
+                    "user_id": user_id,
+                    "track_ids": list(track_ids),
+                    "expected_snapshot_id": expected_snapshot_id,
+                    "idempotency_key": idempotency_key,
+                },
+            )
         return _playlist(body)
 
     async def remove(
@@ -101,12 +118,13 @@ class PlaylistsClient:
         track_ids: Sequence[int],
         expected_snapshot_id: str | None,
     ) -> PlaylistRecord:
-        body = await self.backend.post(
-            f"/playlists/{playlist_id}/remove",
-            {
-                "user_id": user_id,
-                "track_ids": list(track_ids),
-                "expected_snapshot_id": expected_snapshot_id,
-            },
-        )
+        with writing((PLAYLIST, playlist_id), (LIBRARY, user_id)):
+            body = await self.backend.post(
+                f"/playlists/{playlist_id}/remove",
+                {
+                    "user_id": user_id,
+                    "track_ids": list(track_ids),
+                    "expected_snapshot_id": expected_snapshot_id,
+                },
+            )
         return _playlist(body)

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from resolvers.clients.cache import CountedCache
 from resolvers.clients.errors import BackendError
+from resolvers.clients.footprint import not_reusable
 from resolvers.clients.scope import current_scope
 
 K = TypeVar("K", bound=Hashable)
@@ -19,6 +20,7 @@ V = TypeVar("V")
 
 
 def mark_stale(service: str) -> None:
+    not_reusable()  # the response cache must not keep an answer built on a stale copy
     scope = current_scope()
     if scope is not None:
         scope.stale.add(service)

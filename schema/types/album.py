@@ -6,11 +6,14 @@ import strawberry
 
 from resolvers.global_id import to_global_id
 from resolvers.views import AlbumView
+from schema.cache_control import CATALOG
 from schema.types.artist import Artist
 from schema.types.node import Node
 
 
-@strawberry.type(description="An album (or single, or compilation) of the catalog.")
+@strawberry.type(
+    description="An album (or single, or compilation) of the catalog.", directives=[CATALOG]
+)
 class Album(Node):
     name: str = strawberry.field(description="The album's title.")
     artists: list[Artist] = strawberry.field(

@@ -6,10 +6,11 @@ import strawberry
 
 from resolvers.clients.records import ArtistRecord
 from resolvers.global_id import to_global_id
+from schema.cache_control import CATALOG
 from schema.types.node import Node
 
 
-@strawberry.type(description="A performing artist of the catalog.")
+@strawberry.type(description="A performing artist of the catalog.", directives=[CATALOG])
 class Artist(Node):
     name: str = strawberry.field(description="The artist's name as credited.")
     popularity: int = strawberry.field(

@@ -7,6 +7,7 @@ import strawberry
 from resolvers.global_id import to_global_id
 from resolvers.home import HomeView, Shelf
 from resolvers.pagination import page_window, slice_list
+from schema.cache_control import PERSONAL
 from schema.info import Info
 from schema.types.connection import Connection, connection
 from schema.types.item import HomeItem, item_from_view
@@ -14,7 +15,8 @@ from schema.types.item import HomeItem, item_from_view
 
 @strawberry.type(
     description="A shelf of the Home screen: a titled, ranked row of tracks, artists, albums "
-    "or playlists."
+    "or playlists.",
+    directives=[PERSONAL],
 )
 class HomeSection:
     id: strawberry.ID = strawberry.field(
@@ -45,7 +47,9 @@ class HomeSection:
         return connection(slice_list(self.shelf.items, w), item_from_view)
 
 
-@strawberry.type(description="The Home screen of the current listener (or of a guest).")
+@strawberry.type(
+    description="The Home screen of the current listener (or of a guest).", directives=[PERSONAL]
+)
 class Home:
     greeting: str = strawberry.field(
         description="Greeting for the listener's local time of day, e.g. 'Good evening, Ana'."

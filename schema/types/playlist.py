@@ -12,6 +12,7 @@ from resolvers.global_id import to_global_id
 from resolvers.pagination import page_window
 from resolvers.playlists import PlaylistItem, playlist_items, playlist_owner
 from resolvers.views import PlaylistView
+from schema.cache_control import SHARED
 from schema.info import COUNT_ONLY, Info, selects_only
 from schema.types.connection import TimestampedConnection, TimestampedEdge
 from schema.types.node import Node
@@ -51,7 +52,10 @@ def _edge(cursor: str, item: PlaylistItem) -> PlaylistTrackEdge:
 
 @strawberry.type(
     description="An ordered list of tracks: made by a listener, curated by Crossfade, or "
-    "generated for one listener (Discover Weekly, Daily Mix)."
+    "generated for one listener (Discover Weekly, Daily Mix).",
+    # Its contents are versioned (an edit invalidates at once); who may see it is decided by
+    # the field that reaches it.
+    directives=[SHARED],
 )
 class Playlist(Node):
     name: str = strawberry.field(description="The playlist's title.")

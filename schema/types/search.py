@@ -6,6 +6,7 @@ import strawberry
 
 from resolvers.pagination import Window, page_window, slice_list
 from resolvers.search import SearchResults
+from schema.cache_control import PERSONAL
 from schema.info import Info
 from schema.types.album import Album
 from schema.types.artist import Artist
@@ -17,7 +18,9 @@ from schema.types.track import Track
 
 @strawberry.type(
     description="Results of a search, each list ordered by text relevance blended with the "
-    "listener's affinity and popularity (at most 50 matches per kind)."
+    "listener's affinity and popularity (at most 50 matches per kind).",
+    # Ordered by the listener's own affinity.
+    directives=[PERSONAL],
 )
 class SearchResult:
     query: str = strawberry.field(description="The query as searched.")

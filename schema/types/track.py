@@ -6,12 +6,13 @@ import strawberry
 
 from resolvers.global_id import to_global_id
 from resolvers.views import TrackView
+from schema.cache_control import CATALOG
 from schema.types.album import Album
 from schema.types.artist import Artist
 from schema.types.node import Node
 
 
-@strawberry.type(description="A recording in the catalog.")
+@strawberry.type(description="A recording in the catalog.", directives=[CATALOG])
 class Track(Node):
     name: str = strawberry.field(description="The track's title.")
     duration_ms: int = strawberry.field(description="Length in milliseconds.")

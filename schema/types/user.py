@@ -11,6 +11,7 @@ from resolvers.global_id import to_global_id
 from resolvers.library import LikedItem, liked_tracks, own_playlists, recently_played
 from resolvers.mixes import daily_mixes_of, discover_weekly_of
 from resolvers.pagination import page_window
+from schema.cache_control import PERSONAL, SHARED
 from schema.info import Info
 from schema.types.connection import (
     Connection,
@@ -44,7 +45,8 @@ def _liked_edge(cursor: str, item: LikedItem) -> LikedTrackEdge:
 
 @strawberry.type(
     description="A listener. Listening history, likes and mixes are visible to the listener "
-    "themself only."
+    "themself only.",
+    directives=[SHARED],
 )
 class User(Node):
     display_name: str = strawberry.field(description="The name shown to other listeners.")
@@ -66,7 +68,8 @@ class User(Node):
 
     @strawberry.field(
         description="Playlists the listener made, most recently changed first (others see "
-        "the public ones only)."
+        "the public ones only).",
+        directives=[PERSONAL],
     )
     async def playlists(
         self, info: Info, first: int | None = None, after: str | None = None
@@ -74,7 +77,9 @@ class User(Node):
         w = page_window(info.context, first, after, default=PAGE)
         return connection(await own_playlists(info.context, self.key, w), Playlist.from_view)
 
-    @strawberry.field(description="Tracks the listener liked, most recent first.")
+    @strawberry.field(
+        description="Tracks the listener liked, most recent first.", directives=[PERSONAL]
+    )
     async def liked_tracks(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> LikedTrackConnection:
@@ -82,7 +87,9 @@ class User(Node):
         page = await liked_tracks(info.context, self.key, w)
         return LikedTrackConnection.from_slice(page, _liked_edge)
 
-    @strawberry.field(description="Distinct tracks played lately, most recent first.")
+    @strawberry.field(
+        description="Distinct tracks played lately, most recent first.", directives=[PERSONAL]
+    )
     async def recently_played(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Track]:
@@ -91,14 +98,16 @@ class User(Node):
 
     @strawberry.field(
         description="30 tracks the listener has never played, at most 2 per artist; the "
-        "same all ISO week, new each Monday."
+        "same all ISO week, new each Monday.",
+        directives=[PERSONAL],
     )
     async def discover_weekly(self, info: Info) -> Playlist:
         return Playlist.from_view(await discover_weekly_of(info.context, self.key))
 
     @strawberry.field(
         description="2 to 6 mixes, one per facet of the listener's taste, named after their "
-        "top artists and blending favourites with new picks."
+        "top artists and blending favourites with new picks.",
+        directives=[PERSONAL],
     )
     async def daily_mixes(self, info: Info) -> list[Playlist]:
         return [Playlist.from_view(v) for v in await daily_mixes_of(info.context, self.key)]

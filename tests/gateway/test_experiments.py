@@ -194,9 +194,11 @@ async def test_explicit_filter_is_honoured_on_every_ranked_surface(
             break
     else:
         pytest.fail("no listener with explicit recommendations in the test store")
-    # when they turn the filter on
+    # when they turn the filter on (in the store itself: a write no cache can see, so every
+    # cache is emptied, the response cache's too)
     with explicit_filter(data_dir / "crossfade.db", user_id):
         services.clients.clear_caches()
+        client.app.state.response_cache.clear()
         filtered = _explicit_share(
             without_errors(await execute(client, PERSONAL, user=f"user-{user_id}"))
         )

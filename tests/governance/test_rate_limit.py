@@ -76,6 +76,7 @@ async def test_query_cost_is_charged_and_refused_with_429_before_any_backend_cal
         "rate_limit_listener_cost_ps": SLOW,
         "rate_limit_listener_cost_burst": 2500,
         "max_query_cost": 2500,
+        "response_cache": False,  # a cache hit is charged as a request, not its cost
     }
     request = {"query": operation("HomeFeed")}
     client = await gateway(**settings)

@@ -3,6 +3,7 @@ gateway processes (real uvicorn, `crossfade serve`) pointed at the same Redis.""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from tests.support.tokens import bearer
 SEARCH = operation("Search")
 SEARCH_SHA = document_hash(SEARCH)
 BURST = 6
+SYNC_S = 0.05
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +38,7 @@ def gateways(data_dir: Path, redis_url: str) -> Iterator[list[str]]:
             CROSSFADE_REDIS_URL=redis_url,
             CROSSFADE_RATE_LIMIT_LISTENER_RPS="0.001",
             CROSSFADE_RATE_LIMIT_LISTENER_BURST=str(BURST),
+            CROSSFADE_RATE_LIMIT_SYNC_S=str(SYNC_S),
             CROSSFADE_LOG_LEVEL="WARNING",
         )
         for _ in range(2)
@@ -83,7 +86,9 @@ def test_a_listener_limit_holds_across_both_replicas(gateways: list[str]) -> Non
         httpx.post(f"{gateways[i % 2]}/graphql", json=query, headers=headers).status_code
         for i in range(BURST)
     ]
-    # ... and the next one is refused by either, because they share the bucket.
+    # ... and, once the replicas have synchronised their buckets (bucket_sync.py), the next
+    # one is refused by either, because they share the bucket.
+    time.sleep(SYNC_S * 4)
     on_a = httpx.post(f"{a}/graphql", json=query, headers=headers)
     on_b = httpx.post(f"{b}/graphql", json=query, headers=headers)
     other = httpx.post(f"{b}/graphql", json=query, headers=bearer("user-8"))

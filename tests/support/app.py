@@ -57,10 +57,13 @@ async def gateway_client(
 
 async def close_app(app: Starlette) -> None:
     """Close what the gateway's lifespan closes on shutdown (the ASGI transport runs no
-    lifespan): its backends' HTTP clients, the JWKS client and the governance stores."""
+    lifespan): its backends' HTTP clients, the JWKS client, the response cache's
+    subscription and the governance stores."""
     for http in app.state.http_clients.values():
         await http.aclose()
     await app.state.authenticator.aclose()
+    if app.state.response_cache is not None:
+        await app.state.response_cache.aclose()
     await app.state.governance.aclose()
 
 

@@ -59,6 +59,9 @@ def edit_stack(source: Path, root: Path) -> Iterator[EditStack]:
             # Many devices of one listener, flat out, are far above a listener's fair rate:
             # not what these tests are about.
             CROSSFADE_RATE_LIMIT="false",
+            # Nor is shedding a burst of edits that one serialised writer takes a while to
+            # absorb (or that stall while it restarts): admission control would answer 503.
+            CROSSFADE_MAX_CONCURRENT_EXECUTIONS="1000",
             # 50 writers serialised on one SQLite writer (an fsync each) on a 2-core machine
             # running the rest of the suite: the 2 s default timeout would turn a slow but
             # correct edit into BACKEND_TIMEOUT, which is not what these tests are about.

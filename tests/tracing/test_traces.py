@@ -261,3 +261,24 @@ async def test_unsampled_traces_make_no_spans_and_a_callers_sampled_trace_is_kep
     spans = receiver.wait_for(lambda got: any(s.parent_id == client_span for s in got))
     assert {"query Search", "GET search"} <= {s.name for s in receiver.trace(trace_id)}
     assert not any(s.name == "query Library" for s in spans)
+
+
+async def test_a_response_cache_hit_is_a_span_of_its_own_and_answers_its_trace(
+    data_dir: Path, receiver: Receiver, listener: str
+) -> None:
+    library = {"query": operation("Library")}
+    async with traced_gateway(data_dir, receiver) as gateway:
+        first = await gateway.post("/graphql", json=library, headers=bearer(listener))
+        with CallMeter() as meter:
+            hit = await gateway.post("/graphql", json=library, headers=bearer(listener))
+    assert (first.headers["x-cache"], hit.headers["x-cache"]) == ("miss", "hit")
+    assert meter.total == 0
+    # a trace of its own, one span: nothing ran under it
+    trace_id = hit.headers["x-trace-id"]
+    assert trace_id != first.headers["x-trace-id"]
+    receiver.wait_for(lambda got: any(s.trace_id == trace_id for s in got))
+    (span,) = receiver.trace(trace_id)
+    assert (span.service, span.kind, span.name) == ("crossfade-gateway", "server", "query Library")
+    assert span.attributes["graphql.operation.name"] == "Library"
+    assert span.attributes["crossfade.response_cache"] == "hit"
+    assert span.attributes["crossfade.request_id"] == hit.headers["x-request-id"]

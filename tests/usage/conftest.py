@@ -26,11 +26,13 @@ def usage_db(tmp_path: Path) -> Path:
 @pytest.fixture
 def usage_app(settings_env: Path, usage_db: Path) -> UsageApp:
     """``async with usage_app(**settings) as c``: a gateway app counting into ``usage_db``;
-    ``c.app.state.usage.flush()`` writes what it counted."""
+    ``c.app.state.usage.flush()`` writes what it counted. The response cache is off unless
+    asked for: executions are what is counted, and it would answer repeats without one."""
 
     @asynccontextmanager
     async def make(**overrides: Any) -> AsyncIterator[GatewayClient]:
-        settings = Settings(**{"data_dir": settings_env, "usage_db": usage_db, **overrides})
+        defaults = {"data_dir": settings_env, "usage_db": usage_db, "response_cache": False}
+        settings = Settings(**{**defaults, **overrides})
         async with gateway_client(settings) as client:
             yield client
 

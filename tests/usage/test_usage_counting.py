@@ -174,3 +174,19 @@ async def test_usage_off_counts_nothing(usage_app: UsageApp, usage_db: Path) -> 
         assert client.app.state.usage is None
         assert "errors" not in await post(client, GREETING)
     assert not written(usage_db)
+
+
+async def test_a_response_cache_hit_is_not_counted(usage_app: UsageApp, usage_db: Path) -> None:
+    # Usage counts executions, and a hit runs nothing (README, Response cache).
+    async with usage_app(response_cache=True) as client:
+        answers = [
+            await client.post(
+                "/graphql",
+                json={"query": SEARCH, "variables": {"q": "metal"}},
+                headers=client_headers("web"),
+            )
+            for _ in range(3)
+        ]
+        await client.app.state.usage.flush()
+    assert [a.headers["x-cache"] for a in answers] == ["miss", "hit", "hit"]
+    assert recorded(usage_db) == expected(SEARCH, "web", "", 1)

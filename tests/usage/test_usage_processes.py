@@ -29,8 +29,10 @@ def search(url: str, headers: dict[str, str]) -> None:
 
 
 def start_gateways(count: int, env: dict[str, str]) -> list[ServerProcess]:
-    """``count`` gateway processes with these CROSSFADE_* settings, started side by side."""
-    settings: dict[str, Any] = dict(env)
+    """``count`` gateway processes with these CROSSFADE_* settings, started side by side.
+    The response cache is off: it would answer repeated requests without an execution to
+    count."""
+    settings: dict[str, Any] = {"CROSSFADE_RESPONSE_CACHE": "false", **env}
     processes = [gateway_process(None, **settings) for _ in range(count)]
     start_all(processes)
     return processes
