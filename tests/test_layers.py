@@ -29,7 +29,9 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
 }
 # The gateway runs the reference backends in process and serves them from its CLI; anywhere
 # else it reaches them only through its httpx clients (and reads their names).
-BACKEND_IMPORTERS = frozenset({"gateway.upstreams", "gateway.cli"})
+BACKEND_IMPORTERS = frozenset(
+    {"gateway.upstreams", "gateway.commands.server", "gateway.commands.data"}
+)
 BACKEND_NAMES = "backends.names"
 # Packages whose modules must form no import cycle. schema/ is left out on purpose: GraphQL
 # types refer to each other (Playlist.owner is a User, User.playlists are Playlists), which
