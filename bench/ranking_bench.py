@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gateway.config import Settings
 from ranking import RankingCore, train
 from ranking.artifact import ModelNotFoundError
 from ranking.dataset import Catalog
@@ -135,7 +136,8 @@ def main() -> None:
     if args.train and args.db.exists():
         with tempfile.TemporaryDirectory() as tmp:
             start = time.perf_counter()
-            train(args.db, Path(tmp), progress=False)
+            max_ease = Settings().max_ease_items
+            train(args.db, Path(tmp), max_ease_items=max_ease, progress=False)
             print(f"training on {args.db}: {time.perf_counter() - start:.1f} s wall")
     bench_real(args.models)
     bench_factors()

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from gateway.commands import contract, data, model, server, tokens
+from gateway.commands import contract, data, model, server, spark, tokens
 
 
 def parser() -> argparse.ArgumentParser:
@@ -17,6 +17,7 @@ def parser() -> argparse.ArgumentParser:
     server.add_backend(sub)
     data.add_data(sub)
     model.add_train(sub)
+    spark.add_mixes(sub)
     tokens.add_token(sub)
     server.add_assets(sub)
     model.add_eval(sub)

@@ -210,6 +210,23 @@ class Settings(BaseSettings):
             raise ValueError(f"CROSSFADE_JWKS_ALGORITHMS must be among {sorted(allowed)}")
         return value
 
+    # Ranking model. EASE serves an items x items float32 matrix from every gateway process
+    # (items² x 4 B: 1.6 GB at 20,000 items, 8 GB at 45,000) and `crossfade train` peaks at
+    # about four of them (the Gram matrix, its inverse Cholesky factor, P and B: ~16 B x
+    # items², 6.4 GB at 20,000). Past this many items training serves ALS factors instead
+    # (items x 64 float32: 13 MB at 50,000), as every `--engine spark` artifact does.
+    max_ease_items: int = Field(default=20_000, ge=0)
+
+    # Batch jobs on Spark (`crossfade train|mixes build|eval --engine spark`); the gateway
+    # never starts Spark. The master is a local one (`local[N]`, `local[*]`) or a cluster URL.
+    spark_master: str = "local[*]"
+    # The driver's JVM heap; in local mode the executors run inside it too.
+    spark_driver_memory: str = "4g"
+    # Shuffle partitions: Spark's 200 suit a cluster; a laptop's few cores want fewer.
+    spark_shuffle_partitions: int = Field(default=8, ge=1)
+    # Where `crossfade train --engine spark` exports the store as Parquet when given no log.
+    export_dir: Path | None = None  # None: <data_dir>/export
+
     # Ranking experiments (JSON list, see ranking/experiments.py); [] runs none.
     experiments: list[dict[str, Any]] = Field(default_factory=list)
 
@@ -262,6 +279,10 @@ class Settings(BaseSettings):
     def usage_db_path(self) -> Path:
         """The gateway's own usage database, never the backends' store."""
         return self.usage_db or self.data_dir / "usage.db"
+
+    @property
+    def log_export_dir(self) -> Path:
+        return self.export_dir or self.data_dir / "export"
 
     @property
     def introspection_enabled(self) -> bool:

@@ -57,6 +57,20 @@ class ALSFactors:
         scores: Vector = self.factors @ self.user_vector(indices, weights)
         return scores
 
+    def embeddings(self) -> Matrix:
+        """Unit-length item vectors for cosine similarity (zero rows stay zero)."""
+        norms = np.linalg.norm(self.factors, axis=1, keepdims=True)
+        unit: Matrix = (self.factors / np.maximum(norms, 1e-12)).astype(np.float32)
+        return unit
+
+    @classmethod
+    def of(
+        cls, factors: Matrix, alpha: float, regularization: float, transform: Transform = "log1p"
+    ) -> ALSFactors:
+        """From item factors alone (an artifact's, or another engine's): the Gram is derived."""
+        y = np.ascontiguousarray(factors, dtype=np.float32)
+        return cls(y, y.T @ y, alpha, regularization, transform)
+
 
 @dataclass(frozen=True)
 class ALSTuning:
@@ -100,12 +114,27 @@ def fit_als(
             calculate_training_loss=False,
         )
         model.fit(_csr(train, transform), show_progress=False)
-    y = np.ascontiguousarray(model.item_factors, dtype=np.float32)
-    return ALSFactors(y, y.T @ y, alpha, regularization, transform)
+    return ALSFactors.of(model.item_factors, alpha, regularization, transform)
+
+
+# The last few tunings by log: `crossfade eval --engine spark` fits `als` and `spark_als` with
+# the same hyper-parameters, so the second asks for the tuning the first already paid for.
+_TUNED: list[tuple[Interactions, ALSTuning]] = []
+_TUNED_KEPT = 4
 
 
 def tune_als(train: Interactions) -> ALSTuning:
     """Pick (alpha, λ) by NDCG@10 on a validation split carved from ``train`` only."""
+    for seen, tuning in _TUNED:
+        if seen is train:
+            return tuning
+    tuning = _tune_als(train)
+    _TUNED.append((train, tuning))
+    del _TUNED[:-_TUNED_KEPT]
+    return tuning
+
+
+def _tune_als(train: Interactions) -> ALSTuning:
     hold = split(train, seed=VALIDATION_SEED)
     if len(hold.users) == 0:
         return ALSTuning(*ALS_GRID[1], 0.0)

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ranking import artifact
+from ranking.als import ALSFactors
 from ranking.dataset import Catalog
 from ranking.debias import debiased
 from ranking.ease import EASE
@@ -69,18 +70,32 @@ class RankingCore:
         object.__setattr__(self, "_explicit_idx", explicit)
 
     @classmethod
-    def load(cls, models_dir: Path) -> RankingCore:
-        """Load the version named by ``models_dir/CURRENT``.
+    def load(cls, models_dir: Path, version: str | None = None) -> RankingCore:
+        """Load ``version``, by default the one named by ``models_dir/CURRENT``.
 
+        The served scorer is EASE when the artifact has it, else ALS factors (catalogs too
+        large for EASE, and every Spark-trained artifact), else PureSVD factors.
         Raises ``artifact.ModelNotFoundError`` (a ``FileNotFoundError``) when none exists.
         """
-        art = artifact.load(Path(models_dir))
+        art = artifact.load(Path(models_dir), version)
         a = art.arrays
-        factors = ItemFactors(a["item_factors"], a["factor_scale"])
+        hyper = art.metadata.get("hyperparameters", {})
+        factors = ItemFactors(a["item_factors"], a["factor_scale"]) if "item_factors" in a else None
+        als = None
+        if "als_factors" in a:
+            als = ALSFactors.of(
+                a["als_factors"],
+                float(hyper["als_alpha"]),
+                float(hyper["als_regularization"]),
+                hyper.get("als_transform", "log1p"),
+            )
+        # Unit item vectors for clustering and similarity: PureSVD's when trained, else ALS's.
+        vectors = factors if factors is not None else als
+        if vectors is None:
+            raise artifact.ModelNotFoundError(f"{art.version} has no item factors")
         scorer: Scorer
         extra: dict[str, Scorer] = {}
         if "ease_weights" in a:
-            hyper = art.metadata.get("hyperparameters", {})
             plain = EASE(
                 a["ease_weights"], hyper.get("transform", "log1p"), float(hyper.get("lambda", 0.0))
             )
@@ -91,8 +106,8 @@ class RankingCore:
                 scorer = debiased(plain, a["ease_item_counts"], beta)
                 extra[plain.name] = plain
         else:
-            scorer = factors
-        emb = factors.embeddings()
+            scorer = als if als is not None else vectors
+        emb = vectors.embeddings()
         emb.flags.writeable = False
         cold = a["popularity_scores"].astype(np.float32)
         cold = cold / max(float(cold.max()), 1e-12)
@@ -100,7 +115,7 @@ class RankingCore:
         for arr in (cold, pop):
             arr.flags.writeable = False
         alternates: dict[str, Scorer] = {
-            factors.name: factors,
+            **{m.name: m for m in (factors, als) if m is not None},
             "popularity": Popularity(cold),
             scorer.name: scorer,
             **extra,
@@ -133,7 +148,10 @@ class RankingCore:
         pos, known = self._positions(list(history.keys()))
         w = np.fromiter(history.values(), dtype=np.float32, count=len(history))
         keep = known & (w > 0)
-        return pos[keep], w[keep]
+        # In catalog order, so the result never depends on the order the history arrived in
+        # (float sums and tie-breaks would): a batch job and a request agree to the bit.
+        order = np.argsort(pos[keep], kind="stable")
+        return pos[keep][order], w[keep][order]
 
     def _ids(self, idx: Indices) -> list[int]:
         return [int(t) for t in self.catalog.track_ids[idx]]

@@ -133,6 +133,12 @@ def load_catalog(db_path: Path) -> Catalog:
         ).reshape(-1, 2)
     finally:
         conn.close()
+    return catalog_of(tracks, links)
+
+
+def catalog_of(tracks: NDArray[np.int64], links: NDArray[np.int64]) -> Catalog:
+    """A catalog from ``tracks`` rows ``(id, explicit, popularity, genre_id)`` in ID order and
+    ``links`` rows ``(track_id, artist_id)`` in (track, credit position) order."""
     track_ids = tracks[:, 0]
     pos = np.searchsorted(track_ids, links[:, 0])
     indptr = np.zeros(len(track_ids) + 1, dtype=np.int64)

@@ -11,6 +11,9 @@ Indices = NDArray[np.intp]
 Matrix = NDArray[np.float32]
 
 KMEANS_ITERATIONS = 25
+# Playlist lengths, the same whether a batch job or a request builds them.
+DISCOVER_WEEKLY_SIZE = 30
+DAILY_MIX_SIZE = 50
 
 
 @dataclass(frozen=True)

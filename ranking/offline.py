@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from ranking.dataset import read_interactions_tsv
-from ranking.evaluation import Report, evaluate, standard_models
+from ranking.evaluation import ModelFactory, Report, evaluate, standard_models
 from ranking.report import as_json, as_table
 
 # What an experiment's ``model`` means offline: the served default is tuned EASE with the
 # popularity debiasing β chosen on validation (β = 0 is plain EASE) whenever the catalog fits
-# it (see ranking.train.MAX_EASE_ITEMS), as it does for every log this reads.
+# it (``Settings.max_ease_items``), as it does for every log this reads.
 SERVED_DEFAULT = "ease_debiased"
 
 
@@ -21,19 +21,24 @@ class EvalError(Exception):
 
 
 def run_eval(
-    path: Path, *, variants: Mapping[str, str] | None = None, progress: bool = False
+    path: Path,
+    *,
+    variants: Mapping[str, str] | None = None,
+    extra_models: Mapping[str, ModelFactory] | None = None,
+    progress: bool = False,
 ) -> tuple[dict[str, Any], str]:
     """The ``--json`` report and the table for the log at ``path``.
 
     ``variants`` maps an experiment's variant names to the model each serves ("default" for
     the served default); each becomes a ``variant:NAME`` row carrying its model's metrics,
     so variants are compared on exactly the same split and fits as the models.
+    ``extra_models`` are evaluated after the standard ones (e.g. ``spark_als``).
     """
     try:
         log = read_interactions_tsv(path)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise EvalError(str(exc)) from None
-    models = standard_models()
+    models = standard_models() | dict(extra_models or {})
     wanted = {name: SERVED_DEFAULT if m == "default" else m for name, m in (variants or {}).items()}
     unknown = sorted(set(wanted.values()) - set(models))
     if unknown:

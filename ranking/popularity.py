@@ -28,7 +28,14 @@ class Popularity:
     @classmethod
     def fit(cls, train: Interactions, prior: Vector | None = None) -> Popularity:
         """Listener counts; ``prior`` (e.g. catalog popularity in [0, 1]) breaks ties."""
-        listeners = np.bincount(train.indices, minlength=train.n_items).astype(np.float32)
+        return cls.of_listeners(np.bincount(train.indices, minlength=train.n_items), prior)
+
+    @classmethod
+    def of_listeners(
+        cls, listeners: NDArray[np.integer], prior: Vector | None = None
+    ) -> Popularity:
+        """From listener counts per item (e.g. counted by a batch engine)."""
+        scores: Vector = listeners.astype(np.float32)
         if prior is not None:
-            listeners = listeners + 0.5 * prior.astype(np.float32)
-        return cls(listeners)
+            scores = scores + 0.5 * prior.astype(np.float32)
+        return cls(scores)

@@ -12,6 +12,7 @@ from typing import Any
 from numpy.typing import NDArray
 
 from ranking import artifact
+from ranking.als import fit_als, tune_als
 from ranking.dataset import load_catalog, load_interactions, read_build_key
 from ranking.debias import NDCG_FLOOR, item_counts
 from ranking.ease import fit_ease
@@ -19,9 +20,6 @@ from ranking.factors import fit_pure_svd
 from ranking.popularity import Popularity
 from ranking.tuning import tune_ease
 
-# Past this many items B (items² float32) stops fitting comfortably in memory; serve the
-# factor model instead.
-MAX_EASE_ITEMS = 20_000
 EMBEDDING_RANK = 64
 
 
@@ -30,7 +28,7 @@ EMBEDDING_RANK = 64
 TRAINER_VERSION = "2"
 
 
-def _version(build_key: str | None, models_dir: Path) -> str:
+def new_version(build_key: str | None, models_dir: Path) -> str:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     tag = hashlib.blake2b((build_key or "").encode(), digest_size=4).hexdigest()
     version, n = f"{stamp}-{tag}", 1
@@ -40,9 +38,11 @@ def _version(build_key: str | None, models_dir: Path) -> str:
     return version
 
 
-def train(db_path: Path, models_dir: Path, *, progress: bool = True) -> Path:
+def train(db_path: Path, models_dir: Path, *, max_ease_items: int, progress: bool = True) -> Path:
     """Train on the store at ``db_path``, write ``models_dir/<version>/``, point CURRENT at it.
 
+    EASE is fitted and served up to ``max_ease_items`` items (``Settings.max_ease_items``,
+    where its memory rule is); past that, ALS factors (tuned on validation) are served.
     Returns the new version directory.
     """
     started = time.perf_counter()
@@ -57,7 +57,7 @@ def train(db_path: Path, models_dir: Path, *, progress: bool = True) -> Path:
     factors = fit_pure_svd(dense, EMBEDDING_RANK)
     arrays["item_factors"] = factors.factors
     arrays["factor_scale"] = factors.scale
-    if plays.n_items <= MAX_EASE_ITEMS and plays.nnz > 0:
+    if plays.n_items <= max_ease_items and plays.nnz > 0:
         tuning = tune_ease(plays, progress=progress)
         model = fit_ease(dense, tuning.transform, tuning.lam)
         arrays["ease_weights"] = model.weights
@@ -77,6 +77,19 @@ def train(db_path: Path, models_dir: Path, *, progress: bool = True) -> Path:
             ),
             "beta_trials": tuning.beta.trials if tuning.beta is not None else [],
         }
+    elif plays.nnz > 0:
+        chosen = tune_als(plays)
+        als = fit_als(plays, alpha=chosen.alpha, regularization=chosen.regularization)
+        arrays["als_factors"] = als.factors
+        name = als.name
+        hyper |= {
+            "transform": factors.transform,
+            "als_alpha": als.alpha,
+            "als_regularization": als.regularization,
+            "als_transform": als.transform,
+            "validation_ndcg@10": chosen.ndcg,
+            "trials": chosen.trials,
+        }
     else:
         name = factors.name
         hyper |= {"transform": factors.transform}
@@ -84,13 +97,14 @@ def train(db_path: Path, models_dir: Path, *, progress: bool = True) -> Path:
     pop = Popularity.fit(plays, prior=catalog.popularity / 100.0)
     arrays["popularity_scores"] = pop.scores
     models_dir = Path(models_dir)
-    version = _version(build_key, models_dir)
+    version = new_version(build_key, models_dir)
     metadata = {
         "model": name,
         "hyperparameters": hyper,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "build_key": build_key,
         "trainer_version": TRAINER_VERSION,
+        "engine": "numpy",
         "counts": {
             "users": plays.n_users,
             "items": plays.n_items,

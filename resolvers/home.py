@@ -251,7 +251,7 @@ async def _personal(
         Shelf(
             "MADE_FOR_YOU",
             "Made for you",
-            (weekly, *daily_mix_views(viewer, mixes, entities, today)),
+            (weekly, *daily_mix_views(viewer, mixes, entities)),
             0.9,
         ),
         Shelf("RECOMMENDED", "Recommended for you", tuple(recommended[:SHELF_SIZE]), 0.7),

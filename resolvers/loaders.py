@@ -9,6 +9,7 @@ batch per tick instead of one future per key.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
 
+from ranking.period import day_of, week_of
 from resolvers.clients import Clients
 from resolvers.clients.records import Page, PlaylistRecord, Profile, UserRecord
 
@@ -55,8 +57,11 @@ def build_loaders(clients: Clients) -> Loaders:
         return [answers[k] for k in keys]
 
     async def profiles(keys: Sequence[int]) -> list[Profile | None]:
-        # Only ever the viewer's own: one key per request.
-        return [await clients.library.profile(key) for key in keys]
+        # Only ever the viewer's own: one key per request. The batch job's Discover Weekly
+        # (this ISO week) and Daily Mixes (this UTC day) come with it, at no call of their own.
+        today = dt.datetime.now(dt.UTC).date()
+        periods = (week_of(today), day_of(today))
+        return [await clients.library.profile(key, periods) for key in keys]
 
     return Loaders(
         user_by_id=DataLoader(clients.library.users),

@@ -18,6 +18,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
+from ranking.mixes import DAILY_MIX_SIZE, DISCOVER_WEEKLY_SIZE
 from resolvers.clients.records import Play, Profile
 
 if TYPE_CHECKING:
@@ -31,8 +32,6 @@ T = TypeVar("T")
 SHELF_SIZE = 20
 RECOMMENDED = 60
 TOP_GENRES = 3
-DISCOVER_WEEKLY_SIZE = 30
-DAILY_MIX_SIZE = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +70,24 @@ def _ids(values: Sequence[int]) -> array[int]:
 
 def _snapshot(*parts: object) -> str:
     return hashlib.sha1(":".join(map(str, parts)).encode()).hexdigest()[:16]
+
+
+def as_weekly(user_id: int, year: int, week: int, track_ids: Sequence[int]) -> Weekly:
+    """Discover Weekly holding ``track_ids``; the same list gets the same snapshot ID
+    whether a request or the batch job computed it."""
+    return Weekly(_ids(track_ids), _snapshot("dw", user_id, year, week, *track_ids))
+
+
+def as_mix(
+    user_id: int, index: int, top_artist_ids: Sequence[int], track_ids: Sequence[int]
+) -> Mix:
+    """Daily Mix ``index`` (the same snapshot ID for the same list, as :func:`as_weekly`)."""
+    return Mix(
+        index,
+        _ids(top_artist_ids),
+        _ids(track_ids),
+        _snapshot("mix", user_id, index, *track_ids),
+    )
 
 
 def _remembered(ctx: Context, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
@@ -175,7 +192,7 @@ def discover_weekly(
             allow_explicit=allow_explicit,
             model=model,
         )
-        return Weekly(_ids(ids), _snapshot("dw", viewer.user_id, year, week, *ids))
+        return as_weekly(viewer.user_id, year, week, ids)
 
     return _remembered(ctx, key, compute)
 
@@ -191,12 +208,7 @@ def daily_mixes(
             profile.history.as_dict(), allow_explicit=allow_explicit, size=DAILY_MIX_SIZE
         )
         return tuple(
-            Mix(
-                position,
-                _ids(m.top_artist_ids),
-                _ids(m.track_ids),
-                _snapshot("mix", viewer.user_id, position, *m.track_ids),
-            )
+            as_mix(viewer.user_id, position, m.top_artist_ids, m.track_ids)
             for position, m in enumerate(mixes, start=1)
         )
 

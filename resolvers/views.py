@@ -43,7 +43,8 @@ class PlaylistView:
     stored_id: int | None = None
     tag: str | None = None
     track_ids: tuple[int, ...] | None = None
-    generated_at: int = 0
+    generated_at: int = 0  # unix ms, generated playlists only
+    source: str | None = None  # "BATCH" | "REQUEST_TIME", generated playlists only
 
     @classmethod
     def from_record(cls, record: PlaylistRecord) -> PlaylistView:

@@ -15,28 +15,39 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-PACKAGES = ("gateway", "schema", "resolvers", "ranking", "backends")
+PACKAGES = ("gateway", "schema", "resolvers", "ranking", "backends", "batch")
 
 # Which layers each layer may import (itself included). Read top to bottom: a layer only
 # reaches down. `clients` is resolvers/clients/, the lower layer of resolvers/.
 MAY_IMPORT: dict[str, frozenset[str]] = {
-    "gateway": frozenset({"gateway", "schema", "resolvers", "clients", "ranking", "backends"}),
+    "gateway": frozenset(
+        {"gateway", "schema", "resolvers", "clients", "ranking", "backends", "batch"}
+    ),
     "schema": frozenset({"schema", "resolvers", "clients"}),
     "resolvers": frozenset({"resolvers", "clients", "ranking"}),
     "clients": frozenset({"clients"}),
+    # The Spark jobs write what serving reads: ranking artifacts and the store's mixes.
+    "batch": frozenset({"batch", "ranking", "backends"}),
     "ranking": frozenset({"ranking"}),
     "backends": frozenset({"backends"}),
 }
 # The gateway runs the reference backends in process and serves them from its CLI; anywhere
 # else it reaches them only through its httpx clients (and reads their names).
 BACKEND_IMPORTERS = frozenset(
-    {"gateway.upstreams", "gateway.commands.server", "gateway.commands.data"}
+    {
+        "gateway.upstreams",
+        "gateway.commands.server",
+        "gateway.commands.data",
+        "gateway.commands.spark",
+    }
 )
 BACKEND_NAMES = "backends.names"
+# Only the batch commands start Spark; the gateway's serving code never imports pyspark.
+BATCH_IMPORTERS = frozenset({"gateway.commands.spark", "gateway.commands.model"})
 # Packages whose modules must form no import cycle. schema/ is left out on purpose: GraphQL
 # types refer to each other (Playlist.owner is a User, User.playlists are Playlists), which
 # Strawberry resolves with `strawberry.lazy`.
-ACYCLIC = ("gateway", "resolvers", "ranking", "backends")
+ACYCLIC = ("gateway", "resolvers", "ranking", "backends", "batch")
 
 
 def layer(module: str) -> str:
@@ -112,6 +123,8 @@ def test_every_import_points_down_the_layers() -> None:
             allowed = there in MAY_IMPORT[here]
             if there == "backends" and here == "gateway":
                 allowed = name == BACKEND_NAMES or module in BACKEND_IMPORTERS
+            if there == "batch" and here == "gateway":
+                allowed = module in BATCH_IMPORTERS
             if not allowed:
                 wrong.append(f"{path.relative_to(REPO)}:{line}: {here} imports {there} ({name})")
     assert not wrong, "wrong-way imports:\n" + "\n".join(wrong)
@@ -178,3 +191,16 @@ def test_the_checker_sees_a_wrong_way_import(tmp_path: Path) -> None:
     known = frozenset(project_modules())
     found = [layer(name) for name, _ in imports("resolvers.clients.bad", path, known)]
     assert "resolvers" in found and "resolvers" not in MAY_IMPORT["clients"]
+
+
+def test_the_gateway_and_its_command_line_import_no_spark() -> None:
+    # pyspark loads only when a batch command runs: serving and `crossfade --help` never pay
+    # for it (nor need the `spark` extra installed).
+    script = (
+        "import sys; import gateway.app, gateway.cli; gateway.cli.parser(); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('batch', 'pyspark')))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.strip() == "[]"

@@ -25,8 +25,13 @@ from backends.http import (
 from backends.services.catalog import placeholders, unique
 from backends.services.pool import ConnectionPool
 from backends.settings import BackendSettings
+from backends.store.mixes import GeneratedMix, read_mixes
 
 PAGE_MAX = 100
+# `/mixes?valid_for=` and `/profile?mixes=`: a week and a day is what the gateway asks for;
+# a little headroom.
+MAX_PERIODS = 8
+PERIOD_MAX_CHARS = 16
 
 
 def fetch_users(conn: sqlite3.Connection, ids: Sequence[int]) -> list[dict[str, Any] | None]:
@@ -76,6 +81,19 @@ def history_version(conn: sqlite3.Connection, user_id: int) -> str:
     return f"{count}-{last}"
 
 
+def parse_periods(raw: str, name: str) -> list[str]:
+    """Comma-separated period names (ISO weeks, days), few and short."""
+    periods = [p for p in raw.split(",") if p]
+    if len(periods) > MAX_PERIODS or any(len(p) > PERIOD_MAX_CHARS for p in periods):
+        raise bad_request(f"{name} takes at most {MAX_PERIODS} short period names")
+    return periods
+
+
+def mixes_version(mixes: Sequence[GeneratedMix]) -> str:
+    """Changes whenever a batch run rewrites the rows (each run stamps its own time)."""
+    return f"{len(mixes)}-{max((m.generated_at for m in mixes), default=0)}"
+
+
 def require_user(conn: sqlite3.Connection, user_id: int) -> None:
     if conn.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone() is None:
         raise not_found(f"no user {user_id}")
@@ -97,6 +115,7 @@ class LibraryService:
             Route("/plays", self.create_play, methods=["POST"]),
             Route("/likes", self.likes),
             Route("/playlists", self.playlists),
+            Route("/mixes", self.mixes),
         ]
 
     def _user_id(self, request: Request) -> int:
@@ -116,10 +135,15 @@ class LibraryService:
     def profile(self, request: Request) -> Response:
         """What a personal screen needs of one listener, in one read: the user record, the
         latest plays and the play counts. ``since`` is the history version the caller holds;
-        while it is still current the counts are left out (``null``)."""
+        while it is still current the counts are left out (``null``).
+
+        ``mixes`` (periods, as ``/mixes?valid_for=``) adds the listener's batch-built mixes
+        for them, so Home needs no call of its own for them; ``mixes_since`` is the version
+        of those the caller holds, and while it is current the rows are left out too."""
         params = request.query_params
         user_id = self._user_id(request)
         recent = parse_int(params, "recent", default=50, minimum=0, maximum=self.max_batch)
+        periods = parse_periods(params["mixes"], "mixes") if "mixes" in params else None
         conn = self.pool.reader()
         (user,) = fetch_users(conn, [user_id])
         if user is None:
@@ -133,13 +157,19 @@ class LibraryService:
             (user_id, recent),
         ).fetchall()
         counts = None if params.get("since") == version else fetch_play_counts(conn, [user_id])[0]
-        return JSONResponse(
-            {
-                "user": user,
-                "recent": [dict(row) for row in plays],
-                "history": {"version": version, "counts": counts},
+        answer: dict[str, Any] = {
+            "user": user,
+            "recent": [dict(row) for row in plays],
+            "history": {"version": version, "counts": counts},
+        }
+        if periods is not None:
+            mixes = read_mixes(conn, user_id, periods)
+            held = params.get("mixes_since") == (current := mixes_version(mixes))
+            answer["mixes"] = {
+                "version": current,
+                "items": None if held else [m.to_json() for m in mixes],
             }
-        )
+        return JSONResponse(answer)
 
     def recent_plays(self, request: Request) -> Response:
         user_id = self._user_id(request)
@@ -187,6 +217,14 @@ class LibraryService:
             (user_id, limit, offset),
         ).fetchall()
         return JSONResponse({"total": total.fetchone()[0], "playlist_ids": [r[0] for r in rows]})
+
+    def mixes(self, request: Request) -> Response:
+        """Batch-built mixes of a listener for the given periods (ISO weeks or days)."""
+        user_id = self._user_id(request)
+        periods = parse_periods(request.query_params.get("valid_for", ""), "valid_for")
+        conn = self.pool.reader()
+        require_user(conn, user_id)
+        return JSONResponse({"mixes": [m.to_json() for m in read_mixes(conn, user_id, periods)]})
 
     async def create_play(self, request: Request) -> Response:
         body = await read_object(request)

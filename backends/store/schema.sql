@@ -135,3 +135,20 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     created_at  INTEGER NOT NULL,
     PRIMARY KEY (user_id, key)
 );
+
+-- Discover Weekly and the Daily Mixes built for every listener by the batch job
+-- (`crossfade mixes build`), each valid for one ISO week ('2026-W45', Discover Weekly) or one
+-- UTC day ('2026-11-03', Daily Mixes). The gateway serves a listener's row for the current
+-- period when there is one, and computes the mix at request time otherwise.
+CREATE TABLE IF NOT EXISTS generated_mixes (
+    user_id        INTEGER NOT NULL REFERENCES users(id),
+    kind           TEXT NOT NULL CHECK (kind IN ('discover_weekly', 'daily_mix')),
+    position       INTEGER NOT NULL,          -- 1 for Discover Weekly; N of "Daily Mix N"
+    valid_for      TEXT NOT NULL,
+    model_version  TEXT NOT NULL,             -- the ranking artifact that built it
+    allow_explicit INTEGER NOT NULL,          -- the listener's explicit filter it was built for
+    top_artist_ids TEXT NOT NULL,             -- JSON array (Daily Mixes' leading artists)
+    track_ids      TEXT NOT NULL,             -- JSON array, in playlist order
+    generated_at   INTEGER NOT NULL,          -- unix ms
+    PRIMARY KEY (user_id, kind, valid_for, position)
+);

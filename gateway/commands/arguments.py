@@ -1,8 +1,9 @@
-"""Argument types shared by the subcommands: bounded numbers and day counts."""
+"""Argument types shared by the subcommands: bounded numbers, day counts, dates."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from collections.abc import Callable
 from typing import TypeAlias
 
@@ -41,3 +42,10 @@ def positive_days(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days >= 1")
     return int(text)
+
+
+def iso_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a YYYY-MM-DD date") from None

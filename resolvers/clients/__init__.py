@@ -14,7 +14,7 @@ from resolvers.clients.catalog import CatalogClient
 from resolvers.clients.library import LibraryClient
 from resolvers.clients.playlists import PlaylistsClient
 from resolvers.clients.policy import CallPolicy
-from resolvers.clients.records import History
+from resolvers.clients.records import BatchMixes, History
 from resolvers.clients.search import SearchClient
 
 if TYPE_CHECKING:
@@ -87,11 +87,14 @@ def build_clients(
     histories: CountedCache[int, History] = CountedCache(
         "library.histories", maxsize=config.viewer_size, ttl=config.viewer_ttl, spans=spans
     )
+    batch_mixes: CountedCache[int, BatchMixes] = CountedCache(
+        "library.batch_mixes", maxsize=config.viewer_size, ttl=config.viewer_ttl, spans=spans
+    )
     # No stale copies: a view is rebuilt from the records' own stale copies when needed.
     track_views: CountedCache[int, Any] = CountedCache(
         "catalog.track_views", maxsize=config.entity_size, ttl=config.entity_ttl, spans=spans
     )
-    caches += [viewer, histories, track_views]
+    caches += [viewer, histories, batch_mixes, track_views]
     return Clients(
         catalog=CatalogClient(
             backend("catalog"),
@@ -99,7 +102,12 @@ def build_clients(
             shared_cache=shared("catalog.shared"),
             track_views=track_views,
         ),
-        library=LibraryClient(backend("library"), entity_cache=entity_cache, histories=histories),
+        library=LibraryClient(
+            backend("library"),
+            entity_cache=entity_cache,
+            histories=histories,
+            batch_mixes=batch_mixes,
+        ),
         playlists=PlaylistsClient(backend("playlists"), shared_cache=shared("playlists.shared")),
         search=SearchClient(backend("search"), shared_cache=shared("search")),
         viewer_cache=viewer,

@@ -3,6 +3,7 @@
 A listener's history is read with their profile (``/profile``) on every personal request, so a
 play recorded a second ago, by any replica, is already in it. The counts themselves are kept
 per listener with the history version they belong to and sent only when the version changed.
+The batch job's mixes ride the same call, kept and sent the same way.
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ from resolvers.clients.cache import CountedCache
 from resolvers.clients.catalog import fetch_cached
 from resolvers.clients.errors import BackendUnavailable, NotFound
 from resolvers.clients.footprint import HISTORY, LIBRARY, note_reads, writing
-from resolvers.clients.records import History, Page, Play, Profile, UserRecord
+from resolvers.clients.records import (
+    BatchMixes,
+    BatchMixRecord,
+    History,
+    Page,
+    Play,
+    Profile,
+    UserRecord,
+)
 
 RECENT_PLAYS = 50
 
@@ -29,11 +38,13 @@ class LibraryClient:
         *,
         entity_cache: Callable[[str], CountedCache[int, Any]],
         histories: CountedCache[int, History],
+        batch_mixes: CountedCache[int, BatchMixes],
     ) -> None:
         self.backend = backend
         self._users: CountedCache[int, UserRecord] = entity_cache("library.users")
         # Personal: keyed by the listener, read only for that listener's own requests.
         self._histories = histories
+        self._batch_mixes = batch_mixes
 
     async def users(self, ids: Sequence[int]) -> list[UserRecord | None]:
         async def fetch(chunk: list[int]) -> list[UserRecord | None]:
@@ -42,12 +53,18 @@ class LibraryClient:
 
         return await fetch_cached(self._users, ids, fetch)
 
-    async def profile(self, user_id: int) -> Profile | None:
-        """The listener's user record, latest plays and history; None for an unknown ID."""
+    async def profile(self, user_id: int, periods: Sequence[str] = ()) -> Profile | None:
+        """The listener's user record, latest plays and history, and the batch job's mixes
+        for ``periods`` (none asked, none read); None for an unknown ID."""
         held = self._histories.get(user_id)
         params: dict[str, Any] = {"user_id": user_id, "recent": RECENT_PLAYS}
         if held is not None:
             params["since"] = held.version
+        held_mixes = self._batch_mixes.get(user_id) if periods else None
+        if periods:
+            params["mixes"] = ",".join(periods)
+            if held_mixes is not None and held_mixes.periods == tuple(periods):
+                params["mixes_since"] = held_mixes.version
         try:
             body = await self.backend.get("/profile", params)
         except NotFound:
@@ -59,16 +76,40 @@ class LibraryClient:
         elif held is not None and held.version == answer["version"]:
             history = held
         else:  # counts are left out only for the version sent
-            raise BackendUnavailable(
-                "The library service sent a malformed answer.", service=self.backend.name
-            )
+            raise self._malformed()
+        mixes = self._mixes(user_id, tuple(periods), body.get("mixes"), held_mixes)
         user = UserRecord.from_json(body["user"])
         self._users.set(user.id, user)
         recent = tuple(
             Play(int(p["track_id"]), int(p["played_at"]), int(p.get("ms_played", 0)))
             for p in body["recent"]
         )
-        return Profile(user, recent, history)
+        return Profile(user, recent, history, mixes)
+
+    def _mixes(
+        self,
+        user_id: int,
+        periods: tuple[str, ...],
+        answer: dict[str, Any] | None,
+        held: BatchMixes | None,
+    ) -> tuple[BatchMixRecord, ...]:
+        if not periods:
+            return ()
+        if answer is None:
+            raise self._malformed()
+        version = str(answer["version"])
+        if answer["items"] is not None:
+            items = tuple(BatchMixRecord.from_json(m) for m in answer["items"])
+            self._batch_mixes.set(user_id, BatchMixes(periods, version, items))
+            return items
+        if held is not None and (held.periods, held.version) == (periods, version):
+            return held.items
+        raise self._malformed()  # rows are left out only for the version sent
+
+    def _malformed(self) -> BackendUnavailable:
+        return BackendUnavailable(
+            "The library service sent a malformed answer.", service=self.backend.name
+        )
 
     def stale_user(self, user_id: int) -> UserRecord | None:
         """The last user record read for ``user_id``, for when the library is failing."""

@@ -188,12 +188,51 @@ class History:
 
 
 @dataclass(frozen=True, slots=True)
+class BatchMixRecord:
+    """A mix the batch job built for one listener and period (library ``/mixes``)."""
+
+    kind: str  # "discover_weekly" | "daily_mix"
+    position: int
+    valid_for: str
+    model_version: str
+    allow_explicit: bool
+    top_artist_ids: tuple[int, ...]
+    track_ids: tuple[int, ...]
+    generated_at: int  # unix ms
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> BatchMixRecord:
+        return cls(
+            kind=str(d["kind"]),
+            position=int(d["position"]),
+            valid_for=str(d["valid_for"]),
+            model_version=str(d["model_version"]),
+            allow_explicit=bool(d["allow_explicit"]),
+            top_artist_ids=tuple(int(a) for a in d["top_artist_ids"]),
+            track_ids=tuple(int(t) for t in d["track_ids"]),
+            generated_at=int(d["generated_at"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class BatchMixes:
+    """A listener's batch-built mixes for ``periods`` at one ``version`` of them (the library
+    changes it whenever a batch run rewrites them); kept per listener like the history."""
+
+    periods: tuple[str, ...]
+    version: str
+    items: tuple[BatchMixRecord, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Profile:
     """What personal screens need of one listener, read in one call."""
 
     user: UserRecord
     recent: tuple[Play, ...]  # newest first
     history: History
+    # The batch job's mixes for the periods asked for (this week, today); none before it ran.
+    mixes: tuple[BatchMixRecord, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

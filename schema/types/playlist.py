@@ -34,6 +34,24 @@ class PlaylistKind(Enum):
     )
 
 
+@strawberry.enum(description="How a generated playlist (Discover Weekly, Daily Mix) was made.")
+class GenerationSource(Enum):
+    BATCH = strawberry.enum_value(
+        "BATCH",
+        description="By the weekly (Discover Weekly) or daily (Daily Mixes) batch job over "
+        "every listener; the same until the next run.",
+    )
+    REQUEST_TIME = strawberry.enum_value(
+        "REQUEST_TIME",
+        description="At request time, for a listener the last batch run did not cover (e.g. "
+        "a new listener); follows every new play.",
+    )
+
+
+def _ms(ms: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
+
+
 @strawberry.type(description="A track in a playlist, with its position cursor.")
 class PlaylistTrackEdge(TimestampedEdge[Track]):
     at: dt.datetime = strawberry.field(
@@ -68,6 +86,15 @@ class Playlist(Node):
         description="Version of the contents; changes on every edit. Send it back as "
         "`expectedSnapshotId` to edit only the version you saw."
     )
+    generated_at: dt.datetime | None = strawberry.field(
+        description="When a generated playlist was made (UTC): the batch run's time, or for "
+        "one computed at request time the start of its week (Discover Weekly) or day (Daily "
+        "Mix); null for listeners' and editorial playlists."
+    )
+    generation_source: GenerationSource | None = strawberry.field(
+        description="Whether a generated playlist comes from the batch job or was computed "
+        "for this request; null for listeners' and editorial playlists."
+    )
     view: strawberry.Private[PlaylistView]
 
     @classmethod
@@ -79,6 +106,8 @@ class Playlist(Node):
             public=v.public,
             kind=PlaylistKind(v.kind),
             snapshot_id=v.snapshot_id,
+            generated_at=None if v.source is None else _ms(v.generated_at),
+            generation_source=None if v.source is None else GenerationSource(v.source),
             view=v,
         )
 

@@ -23,6 +23,7 @@ from backends.ingest.source import WHEEL_NAME, fetch_wheel
 from backends.search_index import build_index
 from backends.settings import BackendSettings
 from backends.store import apply_schema, connect
+from gateway.config import Settings
 from tests.support.fixture_rows import write_fixture_rows
 from tests.support.repo import REPO
 from tests.support.tastes import write_taste_rows
@@ -61,7 +62,8 @@ def full_store(data_dir: Path, wheel: Path) -> Path:
 
     settings = BackendSettings(data_dir=wheel_data_dir(data_dir, wheel), listeners=TEST_LISTENERS)
     build_data(settings, progress=False)
-    train(settings.db_path, data_dir / "models", progress=False)
+    max_ease = Settings().max_ease_items
+    train(settings.db_path, data_dir / "models", max_ease_items=max_ease, progress=False)
     return data_dir
 
 
@@ -80,8 +82,11 @@ def fixture_store(data_dir: Path) -> Path:
     return data_dir
 
 
-def taste_store(data_dir: Path, build_key: str = TASTE_BUILD_KEY) -> Path:
-    """The four tastes of ``tastes`` and a model trained on them, under ``build_key``."""
+def taste_store(
+    data_dir: Path, build_key: str = TASTE_BUILD_KEY, *, max_ease_items: int | None = None
+) -> Path:
+    """The four tastes of ``tastes`` and a model trained on them, under ``build_key``;
+    ``max_ease_items`` below the catalog's 120 tracks trains ALS (default: the setting's)."""
     from ranking.train import train
 
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -92,7 +97,9 @@ def taste_store(data_dir: Path, build_key: str = TASTE_BUILD_KEY) -> Path:
         conn.commit()
     finally:
         conn.close()
-    train(data_dir / STORE, data_dir / "models", progress=False)
+    if max_ease_items is None:
+        max_ease_items = Settings().max_ease_items
+    train(data_dir / STORE, data_dir / "models", max_ease_items=max_ease_items, progress=False)
     return data_dir
 
 
