@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # The Crossfade gateway with its data, ranking model and GraphiQL assets baked in.
 #
-#   docker build -t crossfade .
+#   docker build -t crossfade .                                   (the gateway: runtime)
+#   docker build --target training -t crossfade-training .      (batch jobs on Spark)
 #   docker run --rm -p 8000:8000 -e CROSSFADE_ENVIRONMENT=production \
 #       -e CROSSFADE_JWT_SECRET=... crossfade
 #
@@ -39,6 +40,19 @@ COPY --from=node /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/npm
 RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm && npm --version
 # Writes into site-packages/gateway/static/vendor, so copying the venv ships the assets.
 RUN crossfade assets fetch
+
+# ---- training: the batch jobs on Spark (pyspark and a Java runtime); never in the runtime ----
+#   docker build --target training -t crossfade-training .
+#   docker run --rm -v crossfade-data:/var/lib/crossfade crossfade-training \
+#       crossfade train --engine spark --master spark://HOST:7077
+#   (also `crossfade mixes build --engine spark`; the default CMD trains on local[*])
+FROM builder AS training
+ENV CROSSFADE_DATA_DIR=/var/lib/crossfade
+WORKDIR /src
+# Debian's JRE (17 on bookworm, 21 on later releases) and a native BLAS for MLlib.
+RUN bash scripts/java.sh
+RUN pip install --quiet '.[spark]'
+CMD ["crossfade", "train", "--engine", "spark"]
 
 # ---- runtime: slim Python, the venv and the data, no compilers, no Node, not root ----
 FROM ${PYTHON_IMAGE} AS runtime

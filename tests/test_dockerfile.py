@@ -81,7 +81,7 @@ def test_build_is_multi_stage_and_ships_a_slim_python_runtime(
     global_args, stages = dockerfile
     _, *_, runtime = stages.values()
 
-    assert list(stages) == ["node", "builder", "data", "assets", "runtime"]
+    assert list(stages) == ["node", "builder", "data", "assets", "training", "runtime"]
     assert base_image(global_args, stages["builder"]) == "python:3.11-slim"
     assert base_image(global_args, runtime) == "python:3.11-slim"
     assert stages["data"].base == stages["assets"].base == "builder"
@@ -109,6 +109,21 @@ def test_data_model_and_assets_are_built_at_image_build_time(
     assert stages["builder"].args_of("RUN")[-1] == "pip install --quiet ."
     assert stages["data"].args_of("RUN") == ["crossfade data build", "crossfade train"]
     assert stages["assets"].args_of("RUN")[-1] == "crossfade assets fetch"
+
+
+def test_training_target_adds_spark_and_java_to_the_builder_only(
+    dockerfile: tuple[dict[str, str], dict[str, Stage]],
+) -> None:
+    _, stages = dockerfile
+    training = stages["training"]
+
+    assert training.base == "builder"
+    assert training.args_of("RUN") == ["bash scripts/java.sh", "pip install --quiet '.[spark]'"]
+    (cmd,) = training.args_of("CMD")
+    assert json.loads(cmd) == ["crossfade", "train", "--engine", "spark"]
+    # The runtime copies the assets stage's venv, which never installs the spark extra.
+    assert not any("spark" in run for run in stages["assets"].args_of("RUN"))
+    assert not any("--from=training" in c for c in stages["runtime"].args_of("COPY"))
 
 
 def test_runtime_runs_as_a_non_root_user_with_a_health_check(
