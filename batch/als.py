@@ -17,6 +17,7 @@ User vectors are not kept: serving folds them in from the history (``ranking.als
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +45,14 @@ class ALSParams:
     iterations: int = ALS_ITERATIONS
     transform: Transform = "log1p"
     seed: int = 0
+
+    def sized(self, *, factors: int | None = None, iterations: int | None = None) -> ALSParams:
+        """These hyper-parameters with another rank or number of sweeps (None keeps each)."""
+        return dataclasses.replace(
+            self,
+            factors=self.factors if factors is None else factors,
+            iterations=self.iterations if iterations is None else iterations,
+        )
 
 
 def rating(plays: Column, params: ALSParams) -> Column:

@@ -21,13 +21,23 @@ from ranking.evaluation import ModelFactory
 NAME = "spark_als"
 
 
-def spark_als_factory(spark: SparkSession, *, scratch: Path | None = None) -> ModelFactory:
+def spark_als_factory(
+    spark: SparkSession,
+    *,
+    scratch: Path | None = None,
+    factors: int | None = None,
+    iterations: int | None = None,
+) -> ModelFactory:
     """A factory for ``ranking.evaluation.evaluate``. Training parts reach Spark as Parquet
-    in ``scratch`` (a temporary directory by default), which a cluster's workers must see."""
+    in ``scratch`` (a temporary directory by default), which a cluster's workers must see.
+    ``factors`` and ``iterations`` replace the numpy ALS's (the comparison is then no longer
+    like for like; tests on tiny logs use fewer sweeps)."""
 
     def fit(train: Interactions) -> ALSFactors:
         chosen = tune_als(train)
-        params = ALSParams(chosen.alpha, chosen.regularization)
+        params = ALSParams(chosen.alpha, chosen.regularization).sized(
+            factors=factors, iterations=iterations
+        )
         with tempfile.TemporaryDirectory(dir=scratch, prefix="spark-als-") as tmp:
             path = Path(tmp) / "train.parquet"
             users = np.repeat(np.arange(train.n_users, dtype=np.int64), train.row_lengths())
@@ -44,8 +54,8 @@ def spark_als_factory(spark: SparkSession, *, scratch: Path | None = None) -> Mo
             counts = spark.read.parquet(str(path))
             blocks = max(spark.sparkContext.defaultParallelism, 1)
             items = np.arange(train.n_items, dtype=np.int64)
-            factors, _ = fit_item_factors(counts, items, params, blocks=blocks)
-        als = ALSFactors.of(factors, params.alpha, params.regularization, params.transform)
+            vectors, _ = fit_item_factors(counts, items, params, blocks=blocks)
+        als = ALSFactors.of(vectors, params.alpha, params.regularization, params.transform)
         return dataclasses.replace(als, name=NAME)
 
     return fit

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Mapping
 
 from pyspark.sql import SparkSession
 
@@ -20,9 +21,10 @@ def spark_session(
     driver_memory: str,
     shuffle_partitions: int,
     ui: bool = False,
+    conf: Mapping[str, str] | None = None,
 ) -> SparkSession:
-    """Start (or join) the session. Settings that shape the JVM, such as the driver's memory,
-    only apply to the first session of a process."""
+    """Start (or join) the session; ``conf`` adds Spark settings. Settings that shape the JVM,
+    such as the driver's memory, only apply to the first session of a process."""
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         raise JavaMissingError("no `java` on PATH and no JAVA_HOME: run `bash scripts/java.sh`")
     # Python workers must import this project and its numpy: in local mode that is the
@@ -32,7 +34,7 @@ def spark_session(
     # Spark runs a task per core already; a multi-threaded native BLAS under each task (the
     # JVM's for ALS, numpy's in the Python workers) would only oversubscribe the cores.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    spark = (
+    builder = (
         SparkSession.builder.master(master)
         .appName(app)
         .config("spark.driver.memory", driver_memory)
@@ -40,7 +42,9 @@ def spark_session(
         .config("spark.default.parallelism", str(shuffle_partitions))
         .config("spark.ui.enabled", str(ui).lower())
         .config("spark.ui.showConsoleProgress", "false")
-        .getOrCreate()
     )
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark

@@ -47,10 +47,13 @@ def train_spark(
     models_dir: Path,
     *,
     params: ALSParams | None,
+    factors: int | None = None,
+    iterations: int | None = None,
     progress: bool = True,
 ) -> Path:
     """Fit ALS on the export at ``export_dir``, write ``models_dir/<version>/`` and point
-    CURRENT at it. ``params`` None tunes them with the numpy ALS first."""
+    CURRENT at it. ``params`` None tunes them with the numpy ALS first; ``factors`` and
+    ``iterations``, when given, replace the given or tuned ones."""
     started = time.perf_counter()
     meta = read_meta(export_dir)
     catalog = read_catalog(export_dir)
@@ -60,8 +63,9 @@ def train_spark(
         params, tuning = tuned_params(counts.toArrow())
         if progress:
             print(f"train: tuned alpha={params.alpha} regularization={params.regularization}")
+    params = params.sized(factors=factors, iterations=iterations)
     blocks = max(spark.sparkContext.defaultParallelism, 1)
-    factors, reg = fit_item_factors(counts, catalog.track_ids, params, blocks=blocks)
+    vectors, reg = fit_item_factors(counts, catalog.track_ids, params, blocks=blocks)
     listeners = _listeners_per_item(counts, catalog.track_ids)
     totals = counts.agg(
         F.countDistinct("user_id").alias("users"),
@@ -71,7 +75,7 @@ def train_spark(
     assert totals is not None
     counts.unpersist()
     pop = Popularity.of_listeners(listeners, prior=catalog.popularity / 100.0)
-    arrays: dict[str, NDArray[Any]] = {"als_factors": factors, "popularity_scores": pop.scores}
+    arrays: dict[str, NDArray[Any]] = {"als_factors": vectors, "popularity_scores": pop.scores}
     version = new_version(meta.get("build_key"), models_dir)
     metadata = {
         "model": "als",

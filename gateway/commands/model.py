@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gateway.commands.arguments import Subparsers
+from gateway.commands.arguments import Subparsers, bounded_int
 from gateway.commands.spark import add_spark_arguments
 
 if TYPE_CHECKING:
@@ -96,8 +96,10 @@ def add_train(sub: Subparsers) -> None:
     add_spark_arguments(train)
     train.add_argument("--alpha", type=float, help="spark: ALS confidence scale (else tuned)")
     train.add_argument("--regularization", type=float, help="spark: ALS λ (else tuned)")
-    train.add_argument("--factors", type=int, help="spark: ALS rank (default 64)")
-    train.add_argument("--iterations", type=int, help="spark: ALS sweeps (default 15)")
+    train.add_argument("--factors", type=bounded_int(1, 1024), help="spark: ALS rank (default 64)")
+    train.add_argument(
+        "--iterations", type=bounded_int(1, 1000), help="spark: ALS sweeps (default 15)"
+    )
     train.set_defaults(func=_train)
 
 

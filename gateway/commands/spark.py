@@ -50,17 +50,18 @@ def train_spark(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     params = None
     if args.alpha is not None:
-        sizes = (("factors", args.factors), ("iterations", args.iterations))
-        params = ALSParams(
-            alpha=args.alpha,
-            regularization=args.regularization,
-            **{k: v for k, v in sizes if v},
-        )
+        params = ALSParams(alpha=args.alpha, regularization=args.regularization)
     log = _export_log(args, settings)
     spark = session(args.master, settings, "crossfade-train")
     try:
         path = train_on_spark(
-            spark, log, settings.models_dir, params=params, progress=not args.quiet
+            spark,
+            log,
+            settings.models_dir,
+            params=params,
+            factors=args.factors,
+            iterations=args.iterations,
+            progress=not args.quiet,
         )
     finally:
         spark.stop()

@@ -1,6 +1,11 @@
-"""One local Spark session (``local[1]``) per test session, and a private copy of the
-session's store (400 simulated listeners, the whole catalog) with its own models directory,
-so training a Spark model and writing batch mixes never changes what other tests serve."""
+"""The Spark tests' shared parts, each made once per test session: one local Spark session
+(``local[1]``, one shuffle partition, no UI), a private copy of the session's store (400
+simulated listeners, the whole catalog) with its own models directory, so training a Spark
+model and writing batch mixes never changes what other tests serve, its Parquet export (every
+test reads that one), the Spark model and the mixes built with it.
+
+Every test here is ``spark`` and ``slow`` (a JVM, and the full store).
+"""
 
 from __future__ import annotations
 
@@ -36,12 +41,30 @@ class BatchData:
         return self.data_dir / "models"
 
 
+# ALS on the 400-listener log converges in a few sweeps at a small rank; what the tests check
+# of the Spark model (the artifact, the tuning it records, batch == request time) holds for
+# any size, and 16 x 5 fits in a fifth of the time of 64 x 15. The parity test alone keeps
+# the served sizes.
+TINY_FACTORS = 16
+TINY_ITERATIONS = 5
+# Jobs of a few seconds: the JVM's optimising compiler (C2) would spend more CPU than it saves
+# (about half the JVM's CPU here), so only C1 compiles. C1's frames are larger, and ALS's
+# lineage is deep enough to need a larger stack then. One GC thread: a 1 GB heap.
+TEST_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -Xss16m -XX:+UseSerialGC"
+
+
 @pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
     from batch.session import spark_session
 
+    # One core, one shuffle partition: the logs here are small enough that more partitions
+    # only add tasks (each a few milliseconds of scheduling) to every stage.
     session = spark_session(
-        "local[1]", app="crossfade-tests", driver_memory="1g", shuffle_partitions=2
+        "local[1]",
+        app="crossfade-tests",
+        driver_memory="1g",
+        shuffle_partitions=1,
+        conf={"spark.driver.extraJavaOptions": TEST_JVM_OPTIONS},
     )
     yield session
     session.stop()
@@ -73,10 +96,18 @@ class SparkModel:
 
 @pytest.fixture(scope="session")
 def spark_model(spark: SparkSession, batch_data: BatchData) -> SparkModel:
-    """ALS trained on Spark over the export, hyper-parameters from the numpy tuning."""
+    """ALS trained on Spark over the export, alpha and λ from the numpy tuning."""
     from batch.train import train_spark
 
-    path = train_spark(spark, batch_data.export_dir, batch_data.models, params=None, progress=False)
+    path = train_spark(
+        spark,
+        batch_data.export_dir,
+        batch_data.models,
+        params=None,
+        factors=TINY_FACTORS,
+        iterations=TINY_ITERATIONS,
+        progress=False,
+    )
     return SparkModel(path.name, path)
 
 

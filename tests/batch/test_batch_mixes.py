@@ -7,12 +7,14 @@ import datetime as dt
 import sqlite3
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pyarrow.parquet as pq
 import pytest
 
+from backends.names import BACKENDS
 from backends.store import connect
 from backends.store.mixes import read_mixes
 from batch.mixes import MixesReport, listener_key
@@ -21,6 +23,8 @@ from ranking.mixes import DAILY_MIX_SIZE, DISCOVER_WEEKLY_SIZE
 from ranking.period import day_of, week_of
 from resolvers.global_id import from_global_id
 from tests.batch.conftest import BatchData, SparkModel
+from tests.support.app import gateway_client
+from tests.support.store import copy_store
 from tests.support.tokens import bearer
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -102,29 +106,31 @@ async def test_gateway_serves_batch_mixes_and_request_time_for_a_new_listener(
     built_mixes: MixesReport,
     mixes_day: dt.date,
     monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
-    from gateway.app import create_app
     from gateway.config import Settings
     from ranking.artifact import write_current
 
     if dt.datetime.now(dt.UTC).date() != mixes_day:
         pytest.skip("the UTC day changed since the batch ran")
-    monkeypatch.setenv("CROSSFADE_DATA_DIR", str(batch_data.data_dir))
+    # A copy of the batch store (the export the other tests read stays its true image) with
+    # a listener the batch never saw.
+    data_dir = copy_store(batch_data.data_dir, tmp_path / "data")
+    monkeypatch.setenv("CROSSFADE_DATA_DIR", str(data_dir))
+    for name in BACKENDS:
+        monkeypatch.delenv(f"CROSSFADE_{name.upper()}_URL", raising=False)
     write_current(batch_data.models, spark_model.version)
-    with sqlite3.connect(batch_data.db) as conn:
+    with sqlite3.connect(data_dir / "crossfade.db") as conn:
         user = conn.execute("SELECT min(user_id) FROM plays").fetchone()[0]
         new = conn.execute("SELECT max(id) + 1 FROM users").fetchone()[0]
         conn.execute(
             "INSERT INTO users VALUES (?, 'New listener', 'SE', 'UTC', 0, 0, ?)",
             (new, int(time.time() * 1000)),
         )
-    conn = connect(batch_data.db, read_only=True)
+    conn = connect(data_dir / "crossfade.db", read_only=True)
     stored = read_mixes(conn, user, [week_of(mixes_day), day_of(mixes_day)])
     conn.close()
-    app = create_app(Settings(data_dir=batch_data.data_dir))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
-    ) as client:
+    async with gateway_client(Settings(data_dir=data_dir)) as client:
         old = await _mixes(client, f"user-{user}")
         fresh = await _mixes(client, f"user-{new}")
 

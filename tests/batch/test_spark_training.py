@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pytest
 from pyspark.sql import SparkSession
@@ -16,7 +15,8 @@ from ranking.artifact import write_current
 from ranking.dataset import Interactions, load_catalog, load_interactions
 from ranking.evaluation import evaluate
 from ranking.offline import run_eval
-from tests.batch.conftest import BatchData, SparkModel
+from tests.batch.conftest import TINY_FACTORS, TINY_ITERATIONS, BatchData, SparkModel
+from tests.support.app import gateway_client
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -45,21 +45,18 @@ def test_spark_artifact_serves_als_with_the_numpy_tuning(
 async def test_reload_model_serves_the_spark_artifact(
     batch_data: BatchData, spark_model: SparkModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gateway.app import create_app
     from gateway.config import Settings
 
     monkeypatch.setenv("CROSSFADE_DATA_DIR", str(batch_data.data_dir))
     write_current(batch_data.models, batch_data.numpy_version)
-    app = create_app(Settings(data_dir=batch_data.data_dir))
     try:
-        assert app.state.services.ranking.core.version == batch_data.numpy_version
-        write_current(batch_data.models, spark_model.version)
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
-        ) as client:
+        async with gateway_client(Settings(data_dir=batch_data.data_dir)) as client:
+            services = client.app.state.services
+            assert services.ranking.core.version == batch_data.numpy_version
+            write_current(batch_data.models, spark_model.version)
             response = await client.post("/admin/reload-model", json={})
-        assert response.json() == {"version": spark_model.version}
-        assert app.state.services.ranking.core.scorer.name == "als"
+            assert response.json() == {"version": spark_model.version}
+            assert services.ranking.core.scorer.name == "als"
     finally:
         write_current(batch_data.models, spark_model.version)
 
@@ -117,7 +114,8 @@ def test_eval_adds_spark_als_on_any_log(spark: SparkSession, tmp_path: Path) -> 
     path = tmp_path / "log.tsv"
     path.write_text("\n".join(lines) + "\n")
 
-    report, table = run_eval(path, extra_models={NAME: spark_als_factory(spark)})
+    spark_als = spark_als_factory(spark, factors=TINY_FACTORS, iterations=TINY_ITERATIONS)
+    report, table = run_eval(path, extra_models={NAME: spark_als})
 
     assert set(report["models"]) >= {"als", NAME}
     assert report["models"][NAME]["ndcg@10"] > 0
