@@ -111,7 +111,7 @@ def count_spans() -> tuple[int, int]:
     returns the client spans and the others."""
     from tests.support.otlp_receiver import otlp_receiver
 
-    async def one() -> int:
+    async def one() -> tuple[int, int]:
         with otlp_receiver() as receiver:
             settings = Settings(otel_endpoint=receiver.endpoint, rate_limit=False)
             gateway = Gateway(settings)
