@@ -91,7 +91,9 @@ def batch_dir(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 async def started(batch_dir: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Any]:
     monkeypatch.setenv("CROSSFADE_DATA_DIR", str(batch_dir))
-    async with started_gateway(Settings(data_dir=batch_dir)) as client:
+    # Every request executed: the response cache would answer a repeat with no profile call
+    # (and a batch run's new rows only after its max-age).
+    async with started_gateway(Settings(data_dir=batch_dir, response_cache=False)) as client:
         yield client
 
 
