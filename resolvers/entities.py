@@ -106,6 +106,24 @@ class Entities:
             if not batch.done():
                 batch.set_result(None)
 
+    def readable(self, *, tracks: Iterable[int]) -> bool:
+        """Whether these tracks read without a fetch: each a complete view, or its record with
+        its album and artists found. After a failed load, which of its readers it spared: one
+        whose tracks all were (loading them alone) would have been answered."""
+        found = self._found
+        for key in tracks:
+            if key in self._tracks:
+                continue
+            record = found.tracks.get(key)
+            if record is None:
+                return False
+            album = found.albums.get(record.album_id)
+            if album is None or any(a not in found.artists for a in album.artist_ids):
+                return False
+            if any(a not in found.artists for a in record.artist_ids):
+                return False
+        return True
+
     def artist(self, artist_id: int) -> ArtistRecord | None:
         return self._found.artists.get(artist_id)
 

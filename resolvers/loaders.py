@@ -13,7 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
@@ -24,6 +24,49 @@ from resolvers.clients.records import Page, PlaylistRecord, Profile, UserRecord
 PageKey = tuple[int, int, int]  # (playlist_id, offset, limit)
 K = TypeVar("K")
 V = TypeVar("V")
+
+
+async def load_level(loader: DataLoader[K, V], keys: Sequence[K]) -> list[V | Exception]:
+    """The values of ``keys`` (in order) for a whole level of the response at once.
+
+    Keys another branch of this request already loaded or asked for are shared through the
+    loader's cache; the rest are fetched with one call of the loader's batch function, not
+    one future and one wake-up per key, and primed for the branches after. A single key
+    goes through ``load``. As with ``load``, a key whose load failed holds the exception
+    (every key of a failed call).
+    """
+    cache = loader.cache_map if loader.cache else None
+    values: dict[K, V | Exception] = {}
+    missing: list[K] = []
+    for key in dict.fromkeys(keys):
+        future = None if cache is None else cache.get(key)
+        if future is None or future.cancelled():
+            missing.append(key)
+            continue
+        try:
+            values[key] = await future
+        except Exception as exc:
+            values[key] = exc
+    if len(missing) == 1:
+        # One parent (a per-item resolver): through the loader, so that the items of a level
+        # resolved one by one still share one call.
+        try:
+            values[missing[0]] = await loader.load(missing[0])
+        except Exception as exc:
+            values[missing[0]] = exc
+    elif missing:
+        try:
+            found: list[Any] = list(await loader.load_fn(missing))
+            if len(found) != len(missing):
+                raise TypeError(f"the batch answered {len(found)} values for {len(missing)} keys")
+        except Exception as exc:
+            found = [exc] * len(missing)
+        values.update(zip(missing, found, strict=True))
+        if cache is not None:
+            loader.prime_many(
+                {k: v for k, v in zip(missing, found, strict=True) if not isinstance(v, Exception)}
+            )
+    return [values[key] for key in keys]
 
 
 def forget(loader: DataLoader[K, V], key: K) -> None:

@@ -10,9 +10,12 @@ from typing import TYPE_CHECKING
 from resolvers.access import can_read_playlist, require_playlist_owner, require_viewer
 from resolvers.clients.errors import BadUserInput
 from resolvers.clients.records import Page, UserRecord
-from resolvers.loaders import forget
+from resolvers.loaders import forget, load_level
 from resolvers.pagination import Slice, Window
 from resolvers.views import PlaylistView, TrackView
+
+# A playlist's owner, or why it could not be read (resolvers/batching.py).
+Owner = UserRecord | None | Exception
 
 if TYPE_CHECKING:
     from resolvers.clients.viewer import Viewer
@@ -46,44 +49,56 @@ async def playlist_by_key(ctx: Context, key: str) -> PlaylistView | None:
     return await mix_by_key(ctx, key)
 
 
-async def playlist_owner(ctx: Context, view: PlaylistView) -> UserRecord | None:
-    """The listener who owns the playlist; None for editorial playlists."""
-    return (await playlist_owners(ctx, [view]))[0]
-
-
-async def playlist_owners(ctx: Context, views: Sequence[PlaylistView]) -> list[UserRecord | None]:
-    """The owners of several playlists in one read (None for editorial ones), in order."""
-    owners = [v.owner_id for v in views]
-    found = await ctx.loaders.user_by_id.load_many([o for o in owners if o is not None])
-    records = iter(found)
-    return [None if o is None else next(records) for o in owners]
-
-
-async def playlist_items(ctx: Context, view: PlaylistView, w: Window) -> Slice[PlaylistItem]:
-    return (await playlist_items_many(ctx, [view], w))[0]
+async def playlist_owners(ctx: Context, views: Sequence[PlaylistView]) -> list[Owner]:
+    """The owners of several playlists in one read (None for editorial ones), in order; an
+    owner that could not be read is the error, for the playlists it concerns only."""
+    keys = [v.owner_id for v in views if v.owner_id is not None]
+    owners: list[Owner] = []
+    if keys:
+        owners = await load_level(ctx.loaders.user_by_id, keys)
+    found = iter(owners)
+    return [None if v.owner_id is None else next(found) for v in views]
 
 
 async def playlist_items_many(
     ctx: Context, views: Sequence[PlaylistView], w: Window
-) -> list[Slice[PlaylistItem]]:
+) -> list[Slice[PlaylistItem] | Exception]:
     """The same window of several playlists' tracks: one page read for the stored ones, then
-    one load of every track they hold, in order."""
+    one load of every track they hold, in order. A playlist whose page or tracks could not
+    be read holds the error (resolvers/batching.py); the others are answered."""
     stored = [v.stored_id for v in views if v.stored_id is not None and w.limit > 0]
-    pages = await ctx.loaders.playlist_page_by_key.load_many(
-        [(pid, w.offset, w.limit) for pid in stored]
-    )
-    by_playlist = dict(zip(stored, pages, strict=True))
-    windows: list[tuple[PlaylistView, Page | None]] = [
+    by_playlist: dict[int, Page | Exception] = {}
+    if stored:
+        pages = await load_level(
+            ctx.loaders.playlist_page_by_key, [(pid, w.offset, w.limit) for pid in stored]
+        )
+        by_playlist.update(zip(stored, pages, strict=True))
+    windows: list[tuple[PlaylistView, Page | Exception | None]] = [
         (v, None if v.stored_id is None else by_playlist.get(v.stored_id)) for v in views
     ]
-    await ctx.entities.load(tracks=[t for v, page in windows for t in _track_ids(v, page, w)])
-    return [_slice(ctx, v, page, w) for v, page in windows]
+    wanted = [_track_ids(v, page, w) for v, page in windows]
+    failure: Exception | None = None
+    try:
+        await ctx.entities.load(tracks=[t for ids in wanted for t in ids])
+    except Exception as exc:
+        failure = exc
+    out: list[Slice[PlaylistItem] | Exception] = []
+    for (v, page), ids in zip(windows, wanted, strict=True):
+        if isinstance(page, Exception):
+            out.append(page)
+        elif failure is not None and ids and not ctx.entities.readable(tracks=ids):
+            # Only the playlists the failed fetch was for: one read one by one would have
+            # answered those whose tracks needed no fetch.
+            out.append(failure)
+        else:
+            out.append(_slice(ctx, v, page, w))
+    return out
 
 
-def _track_ids(view: PlaylistView, page: Page | None, w: Window) -> Sequence[int]:
+def _track_ids(view: PlaylistView, page: Page | Exception | None, w: Window) -> Sequence[int]:
     if view.track_ids is not None:
         return view.track_ids[w.offset : w.offset + w.limit]
-    return [] if page is None else [e.track_id for e in page.items]
+    return [] if page is None or isinstance(page, Exception) else [e.track_id for e in page.items]
 
 
 def _slice(ctx: Context, view: PlaylistView, page: Page | None, w: Window) -> Slice[PlaylistItem]:

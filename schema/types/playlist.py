@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Sequence
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from resolvers.batching import by_level, one, one_of
 from resolvers.global_id import to_global_id
-from resolvers.pagination import page_window
-from resolvers.playlists import PlaylistItem, playlist_items, playlist_owner
+from resolvers.pagination import Window, page_window
+from resolvers.playlists import PlaylistItem, playlist_items_many, playlist_owners
 from resolvers.views import PlaylistView
 from schema.cache_control import SHARED
 from schema.info import COUNT_ONLY, Info, selects_only
@@ -64,8 +66,38 @@ class PlaylistTrackConnection(TimestampedConnection[PlaylistTrackEdge]):
     pass
 
 
+TrackPages = list[PlaylistTrackConnection | Exception]
+
+
 def _edge(cursor: str, item: PlaylistItem) -> PlaylistTrackEdge:
     return PlaylistTrackEdge.build(cursor, item.added_at, Track.from_view(item.track))
+
+
+async def owners(parents: Sequence[Playlist], info: Info) -> list[User | Exception | None]:
+    """``Playlist.owner`` for a whole level (resolvers/batching.py)."""
+    from schema.types.user import User
+
+    found = await playlist_owners(info.context, [p.view for p in parents])
+    return [r if r is None or isinstance(r, Exception) else User.from_record(r) for r in found]
+
+
+def track_pages(
+    parents: Sequence[Playlist], info: Info, first: int | None = None, after: str | None = None
+) -> TrackPages | Awaitable[TrackPages]:
+    """``Playlist.tracks`` for a whole level (resolvers/batching.py); at once when only
+    ``totalCount`` is asked for."""
+    w = page_window(info.context, first, after)
+    if selects_only(info, COUNT_ONLY):
+        return [PlaylistTrackConnection.count_only(p.view.track_count) for p in parents]
+    return _track_pages(parents, info, w)
+
+
+async def _track_pages(parents: Sequence[Playlist], info: Info, w: Window) -> TrackPages:
+    pages = await playlist_items_many(info.context, [p.view for p in parents], w)
+    return [
+        p if isinstance(p, Exception) else PlaylistTrackConnection.from_slice(p, _edge)
+        for p in pages
+    ]
 
 
 @strawberry.type(
@@ -112,20 +144,18 @@ class Playlist(Node):
         )
 
     @strawberry.field(description="The listener who owns it; null for editorial playlists.")
+    @by_level(owners)
     async def owner(
         self, info: Info
     ) -> Annotated[User, strawberry.lazy("schema.types.user")] | None:
-        from schema.types.user import User
+        return one(await owners([self], info))
 
-        record = await playlist_owner(info.context, self.view)
-        return None if record is None else User.from_record(record)
-
-    @strawberry.field(description="The playlist's tracks in order, a page at a time.")
-    async def tracks(
+    @strawberry.field(
+        description="The playlist's tracks in order, a page at a time.",
+        graphql_type=PlaylistTrackConnection,
+    )
+    @by_level(track_pages)
+    def tracks(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> PlaylistTrackConnection:
-        w = page_window(info.context, first, after)
-        if selects_only(info, COUNT_ONLY):
-            return PlaylistTrackConnection.count_only(self.view.track_count)
-        page = await playlist_items(info.context, self.view, w)
-        return PlaylistTrackConnection.from_slice(page, _edge)
+    ) -> PlaylistTrackConnection | Awaitable[PlaylistTrackConnection]:
+        return one_of(track_pages([self], info, first, after))
