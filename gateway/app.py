@@ -21,7 +21,7 @@ from gateway.config import Settings
 from gateway.governance import build_governance
 from gateway.governance.admission import Admission
 from gateway.governance.admission_middleware import AdmissionMiddleware
-from gateway.graphql_schema import build_schema
+from gateway.graphql_schema import build_schema, plan_cache
 from gateway.health import healthz, readyz
 from gateway.metrics import metrics_endpoint
 from gateway.middleware.authentication import AuthMiddleware
@@ -80,6 +80,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             return graphiql_page(operations, **examples)  # type: ignore[arg-type]
 
     schema = build_schema(settings, usage=usage, outer=[tracing.extension] if tracing else [])
+    plans = plan_cache(schema)
+    if plans is not None:
+        # Trusted documents are planned now, not on their first request.
+        for body in governance.persisted.trusted_documents.values():
+            plans.compile_source(body)
     view = GraphQLView(
         schema,
         services=lambda: services,
@@ -173,6 +178,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.schema = schema
     app.state.services = services
     app.state.authenticator = authenticator
     app.state.http_clients = http

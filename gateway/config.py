@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     max_tracks_per_edit: int = Field(default=100, ge=1)
     # Parsed, validated and costed documents kept per process (LRU, by document text).
     document_cache_size: int = Field(default=1024, ge=1)
+    # The execution engine: compiled plans (gateway/execution/), or graphql-core's executor.
+    executor: Literal["compiled", "standard"] = "compiled"
+    # Operations whose execution plans are kept (LRU, by document text and operation name).
+    plan_cache_size: int = Field(default=1024, ge=1)
     max_query_depth: int = Field(default=12, ge=2)
     max_aliases: int = Field(default=30, ge=1)
     max_tokens: int = Field(default=2000, ge=50)

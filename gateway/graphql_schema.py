@@ -21,6 +21,7 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext
 
 from gateway.config import Settings
+from gateway.execution.engine import PlanCache, compiled_context
 from gateway.governance.cost_limiter import CostKey, QueryCostLimiter
 from gateway.governance.query_limits import too_complex
 from gateway.metrics import OperationMetrics
@@ -87,4 +88,22 @@ def build_schema(
     if usage is not None:
         # Last: it counts only what the other extensions let through to execution.
         extensions.append(lambda: FieldUsage(usage))
-    return CrossfadeSchema(query=Query, mutation=Mutation, types=NODE_TYPES, extensions=extensions)
+    context_class = None
+    if settings.executor == "compiled":
+        context_class = compiled_context(settings.plan_cache_size)
+    schema = CrossfadeSchema(
+        query=Query,
+        mutation=Mutation,
+        types=NODE_TYPES,
+        extensions=extensions,
+        execution_context_class=context_class,
+    )
+    if context_class is not None:
+        context_class.plans = PlanCache(schema._schema, settings.plan_cache_size)
+    return schema
+
+
+def plan_cache(schema: strawberry.Schema) -> PlanCache | None:
+    """The compiled engine's plans of ``schema``; None when it runs graphql-core's executor."""
+    plans = getattr(schema.execution_context_class, "plans", None)
+    return plans if isinstance(plans, PlanCache) else None

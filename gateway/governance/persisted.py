@@ -61,6 +61,11 @@ class PersistedOperations:
         return self._trusted is not None
 
     @property
+    def trusted_documents(self) -> Mapping[str, str]:
+        """The manifest's documents by hash (none unless only trusted documents run)."""
+        return self._trusted or {}
+
+    @property
     def accepts_hashes(self) -> bool:
         """Whether a request may name its document by hash alone."""
         return self._trusted is not None or self._store is not None

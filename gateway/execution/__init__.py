@@ -1,0 +1,1 @@
+"""Compiled execution plans: the ``compiled`` engine (``CROSSFADE_EXECUTOR``)."""
