@@ -43,3 +43,36 @@ async def test_a_playlist_page_is_served_stale_while_the_catalog_is_down(
         "code": "BACKEND_UNAVAILABLE",
         "service": "catalog",
     }
+
+
+SHELF = (
+    "query Shelf($ids: [ID!]!) { nodes(ids: $ids) { id "
+    "... on Playlist { tracks(first: 3) { edges { node { name } } } } } }"
+)
+
+
+async def test_a_level_of_playlists_fails_only_those_whose_tracks_could_not_be_read(
+    spawn_backend: SpawnBackend, gateway: Gateway
+) -> None:
+    # given one playlist's tracks read while the catalog was up, through either engine (every
+    # request executed: no response cache)
+    catalog = spawn_backend("catalog")
+    engines = [
+        await gateway(catalog_url=catalog.url, executor=e, response_cache=False)
+        for e in ("compiled", "standard")
+    ]
+    read, never_read = to_global_id("Playlist", 1), to_global_id("Playlist", 2)
+    before = [await execute(client, SHELF, {"ids": [read]}, user=None) for client in engines]
+    assert all("errors" not in body for body in before)
+
+    # when the catalog dies and one level holds that playlist and one never read (the
+    # compiled engine loads both playlists' tracks in one batch, graphql-core one by one)
+    catalog.kill()
+    compiled, standard = [
+        await execute(client, SHELF, {"ids": [read, never_read]}, user=None) for client in engines
+    ]
+
+    # then the batch's failure stays with the playlist it was for, as with one by one
+    assert compiled == standard
+    assert compiled["data"]["nodes"] == [before[0]["data"]["nodes"][0], None]
+    assert [e["path"] for e in compiled["errors"]] == [["nodes", 1, "tracks"]]

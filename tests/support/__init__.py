@@ -8,6 +8,7 @@ never from a test module; fixtures stay in conftest.py files, as thin wrappers o
 - ``graphql``: request bodies, persisted-query hashes, a POST, running one operation.
 - ``tokens``: bearer headers for a listener, JWT claims, JWKs.
 - ``calls``: backend calls counted through the gateway's own metrics.
+- ``engines``: which execution engine (compiled plans or graphql-core) ran the operations.
 - ``loopback``: a free port, and waiting until a server answers.
 - ``process``: the gateway and the reference backends as real processes.
 - ``redis_server``: a throwaway real redis-server.
