@@ -136,12 +136,15 @@ def _difference(body: dict[str, Any], standard: httpx.Response, compiled: httpx.
     )
 
 
-@pytest.fixture(scope="module")
-def stores(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A copy of the store per engine: the edits one engine makes, the other makes too."""
+@pytest.fixture
+def stores(data_dir: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the store per engine: the edits one engine makes, the other makes too.
+
+    Fresh for every test: an edit is stamped with each backend's own clock, milliseconds
+    apart, so a playlist edited in one test would show two `addedAt`s in the next."""
     return (
-        copy_store(data_dir, tmp_path_factory.mktemp("standard-store")),
-        copy_store(data_dir, tmp_path_factory.mktemp("compiled-store")),
+        copy_store(data_dir, tmp_path / "standard-store"),
+        copy_store(data_dir, tmp_path / "compiled-store"),
     )
 
 
