@@ -553,7 +553,7 @@ async def test_generated_queries_answer_the_same_with_healthy_and_failing_backen
     stores: tuple[Path, Path], known: Known, pytestconfig: pytest.Config
 ) -> None:
     # given queries over the whole schema with random arguments
-    documents = generated_queries(GENERATED_FAST, known, pytestconfig.cache)
+    documents = generated_queries(GENERATED_FAST, known, getattr(pytestconfig, "cache", None))
     # when each runs through both engines, against healthy or failing backends
     tally = await run_generated(documents, stores)
     # then every answer was the same, and (nearly) all of them ran compiled plans
@@ -565,7 +565,7 @@ async def test_generated_queries_answer_the_same_with_healthy_and_failing_backen
 async def test_thousands_of_generated_queries_answer_the_same(
     stores: tuple[Path, Path], known: Known, pytestconfig: pytest.Config
 ) -> None:
-    documents = generated_queries(GENERATED, known, pytestconfig.cache)
+    documents = generated_queries(GENERATED, known, getattr(pytestconfig, "cache", None))
     tally = await run_generated(documents, stores)
     assert tally.asked == GENERATED
     assert tally.share is not None and tally.share.share >= 0.95
