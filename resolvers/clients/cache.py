@@ -147,17 +147,22 @@ class CountedCache(Generic[K, V]):
             return None
         return self._data.get(key)
 
-    def count(self, hits: int, misses: int) -> None:
-        """Count one bulk lookup (a span of its own when tracing, not one per key)."""
+    def count(self, hits: int, misses: int, *, traced: bool = True) -> None:
+        """Count one bulk lookup (a span of its own when tracing, not one per key; with
+        ``traced`` off the caller makes one span for several caches it looked up at once)."""
         if hits:
             self._hits.inc(hits)
         if misses:
             self._misses.inc(misses)
-        if self._spans is not None:
+        if traced and self._spans is not None:
             span = self._spans.cache_lookup(self.name)
             span.set_attribute("crossfade.cache.keys", hits + misses)
             span.set_attribute("crossfade.cache.hits", hits)
             span.end()
+
+    @property
+    def spans(self) -> Spans | None:
+        return self._spans
 
     def get_stale(self, key: K) -> V | None:
         """The last value stored under ``key`` even if expired; only for when a fetch failed."""

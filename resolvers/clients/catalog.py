@@ -56,10 +56,14 @@ def _ids(ids: Sequence[int]) -> str:
 
 
 def _lookup(
-    cache: CountedCache[int, R], keys: Iterable[int], into: dict[int, R], missing: dict[int, None]
+    cache: CountedCache[int, R],
+    keys: Iterable[int],
+    into: dict[int, R],
+    missing: dict[int, None],
+    counts: dict[str, int],
 ) -> list[R]:
     """Copy the cached records of ``keys`` not yet in ``into``; note the others as missing.
-    Answers the records it copied."""
+    Answers the records it copied; adds its hits and misses to ``counts``."""
     copied: list[R] = []
     misses = 0
     for key in keys:
@@ -72,7 +76,11 @@ def _lookup(
         else:
             into[key] = record
             copied.append(record)
-    cache.count(len(copied), misses)
+    cache.count(len(copied), misses, traced=False)
+    counts["crossfade.cache.keys"] = counts.get("crossfade.cache.keys", 0) + len(copied) + misses
+    counts["crossfade.cache.hits"] = counts.get("crossfade.cache.hits", 0) + len(copied)
+    if misses:  # which of the caches sent keys to the backend
+        counts[f"crossfade.cache.{cache.name}.misses"] = misses
     return copied
 
 
@@ -147,12 +155,19 @@ class CatalogClient:
         missing = EntityKeys()
         album_ids: list[int] = list(albums)
         artist_ids: list[int] = list(artists)
-        for track in _lookup(self._tracks, tracks, into.tracks, missing.tracks):
+        counts: dict[str, int] = {}
+        for track in _lookup(self._tracks, tracks, into.tracks, missing.tracks, counts):
             album_ids.append(track.album_id)
             artist_ids.extend(track.artist_ids)
-        for album in _lookup(self._albums, album_ids, into.albums, missing.albums):
+        for album in _lookup(self._albums, album_ids, into.albums, missing.albums, counts):
             artist_ids.extend(album.artist_ids)
-        _lookup(self._artists, artist_ids, into.artists, missing.artists)
+        _lookup(self._artists, artist_ids, into.artists, missing.artists, counts)
+        spans = self._tracks.spans
+        if spans is not None:
+            # One lookup of the three entity caches, one span (the misses per cache inside).
+            span = spans.cache_lookup("catalog.entities")
+            span.set_attributes(counts)
+            span.end()
         return missing
 
     async def fetch(self, keys: EntityKeys, into: EntitySet) -> None:

@@ -137,7 +137,11 @@ async def test_one_home_feed_is_one_trace_across_the_gateway_and_a_backend_proce
     assert all(s.attributes["http.response.status_code"] == 200 for s in calls)
     # cache lookups and ranking calls are spans of their own under the operation
     lookups = {s.name for s in under_root if s.name.startswith("cache ")}
-    assert {"cache catalog.tracks", "cache catalog.artists", "cache viewer"} <= lookups
+    assert {"cache catalog.entities", "cache catalog.track_views", "cache viewer"} <= lookups
+    # one span for the three entity caches a lookup reads, with its counts
+    (entities, *_) = [s for s in under_root if s.name == "cache catalog.entities"]
+    counted = entities.attributes
+    assert counted["crossfade.cache.keys"] >= counted["crossfade.cache.hits"] >= 0
     ranking = {s.name for s in under_root if s.name.startswith("ranking ")}
     assert {"ranking recommend", "ranking similar_tracks", "ranking top_artists"} <= ranking
 
