@@ -31,6 +31,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
+from backends.store import export
 from batch.als import ALSParams
 from batch.session import spark_session
 from batch.train import train_spark
@@ -41,16 +42,8 @@ DAYS = 90
 START_MS = 1_767_225_600_000  # 2026-01-01T00:00Z
 OFF_TASTE = 0.10
 CHUNK_LISTENERS = 20_000
-PLAYS_SCHEMA = pa.schema(
-    [
-        ("user_id", pa.int64()),
-        ("track_id", pa.int64()),
-        ("played_at", pa.int64()),
-        ("ms_played", pa.int64()),
-        ("simulated", pa.bool_()),
-        ("day", pa.string()),
-    ]
-)
+# The export's layout, with the partition column written in each file.
+PLAYS_SCHEMA = export.PLAYS_SCHEMA.append(pa.field("day", pa.string()))
 
 
 def _zipf_cdf(n: int, s: float, offset: float) -> NDArray[np.float64]:

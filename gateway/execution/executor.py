@@ -504,7 +504,7 @@ class Run:
                         continue
                 item_path = path.add_key(index, None)
                 if is_awaitable(value):
-                    append(self.complete_awaitable_list_item_value(fp, item, item_path, value))
+                    append(self.complete_awaitable_value(fp, item, item_path, value))
                     awaitable_indices.append(index)
                 elif self.complete_list_item_value(fp, item, item_path, value, completed_results):
                     awaitable_indices.append(index)
@@ -554,19 +554,6 @@ class Run:
             self.handle_field_error(raw, fp, item, path)
             results.append(None)
         return False
-
-    async def complete_awaitable_list_item_value(
-        self, fp: FieldPlan, item: Shape, path: Path, value: Any
-    ) -> Any:
-        try:
-            resolved = await value
-            completed = self.complete_value(fp, item, path, resolved)
-            if type(completed) not in _SYNC and self.is_awaitable(completed):
-                completed = await completed
-        except Exception as raw:
-            self.handle_field_error(raw, fp, item, path)
-            return None
-        return completed
 
     # -- batch forms -----------------------------------------------------------------------
 
