@@ -32,6 +32,7 @@ from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.graphql import OperationType
 
 from gateway.batch import BatchRefused, RefusedOperation, is_batch, malformed, parse_batch
+from gateway.error_order import in_response_order
 from gateway.governance.persisted import PersistedOperations, PersistedQueryError
 from gateway.governance.rate_limiter import retry_after_header
 from gateway.metrics import OPERATION_ERRORS
@@ -303,7 +304,8 @@ class GraphQLView(GraphQL[Context, None]):
         response: GraphQLHTTPResponse = {"data": result.data}
         if result.errors:
             response["errors"] = [
-                _format(e, state.request_id, state.trace_id) for e in result.errors
+                _format(e, state.request_id, state.trace_id)
+                for e in in_response_order(result.errors, result.data)
             ]
         extensions = dict(result.extensions or {})
         if state.context is not None and state.context.extensions:
