@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from gateway.admin import reload_model
 from gateway.authenticator import Authenticator, issue_token
+from gateway.cache.front import CacheFront
 from gateway.cache.middleware import ResponseCacheMiddleware
 from gateway.cache.response_cache import ResponseCache, build_response_cache
 from gateway.config import Settings
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     authenticator = Authenticator.from_settings(settings)
     response_cache: ResponseCache | None = None
     execution: list[Middleware] = []
+    front: list[Middleware] = []
     if settings.response_cache:
         response_cache = build_response_cache(
             settings, schema._schema, persisted=governance.persisted, redis=governance.redis
@@ -108,6 +110,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 traced=tracing.cache_hit if tracing else None,
             )
         )
+        if settings.response_cache_front:
+            front.append(
+                Middleware(
+                    CacheFront,
+                    cache=response_cache,
+                    authenticator=authenticator,
+                    max_body_bytes=settings.max_body_bytes,
+                    gate=governance.gate,
+                    traced=tracing.cache_hit if tracing else None,
+                )
+            )
     admission = Admission(
         limit=settings.max_concurrent_executions,
         target_s=settings.admission_target_s,
@@ -162,6 +175,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         middleware=[
             # Outermost: every answer, refusals included, carries the caller's trace ID.
             *([tracing.middleware()] if tracing else []),
+            # A hit of an app's repeat is answered here, as the layers below would answer it.
+            *front,
             Middleware(RequestIdMiddleware),
             # CORS before the refusals below, so a browser can read why it was refused.
             cors_middleware(settings),

@@ -31,6 +31,10 @@ _HANDLE_PREFIX = "user-"
 _REQUIRED_CLAIMS = ["exp", "sub", "iss", "aud"]
 
 
+# What :meth:`Authenticator.remembered` answers for a header it cannot judge without work.
+UNKNOWN = object()
+
+
 class InvalidToken(Exception):
     """The bearer token is malformed, forged, expired or names no listener."""
 
@@ -111,6 +115,18 @@ class Authenticator:
     async def aclose(self) -> None:
         if self.jwks is not None:
             await self.jwks.client.aclose()
+
+    def remembered(self, header: bytes | None) -> object:
+        """The viewer of a header judged before (None: a guest), without verifying anything;
+        ``UNKNOWN`` when it needs :meth:`viewer` (not remembered, or malformed)."""
+        if header is None:
+            return None
+        scheme, _, token = header.decode("latin-1").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return UNKNOWN
+        found = self.tokens.get(self.tokens.digest(token), self._trusted)
+        return UNKNOWN if found is None else found
 
     async def viewer(self, header: str | None) -> Viewer | None:
         """The viewer named by an ``Authorization`` header; None without one."""

@@ -144,6 +144,9 @@ class Settings(BaseSettings):
     # The subscription to other replicas' bumps is declared lost after one PING unanswered
     # this long (a reset or a closed socket is noticed at once).
     response_cache_ping_s: float = Field(default=1.0, gt=0, le=60)
+    # Hits of apps' repeats answered ahead of the middleware stack (gateway/cache/front.py);
+    # false: every request goes through the stack (the same bytes, more CPU per hit).
+    response_cache_front: bool = True
 
     # Verified bearer tokens remembered (by SHA-256) until their exp; 0: verify every time.
     auth_cache_size: int = Field(default=50_000, ge=0)

@@ -53,9 +53,7 @@ def build_http_clients(settings: Settings, *, traced: bool = False) -> dict[str,
             )
         else:
             backend_settings = backend_settings or BackendSettings(data_dir=settings.data_dir)
-            transport = httpx.ASGITransport(
-                app=create_app(name, backend_settings, time_sql=traced)
-            )
+            transport = httpx.ASGITransport(app=create_app(name, backend_settings, time_sql=traced))
             clients[name] = httpx.AsyncClient(
                 transport=transport,
                 base_url=f"http://{name}.in-process",

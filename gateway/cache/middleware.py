@@ -19,12 +19,12 @@ from contextlib import AbstractContextManager
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.cache.body import json_body, read_rest, replay
 from gateway.cache.documents import HIT, MISS, Operation
 from gateway.cache.policy import Scope as CacheScope
 from gateway.cache.response_cache import UNSEEN, Parsed, ResponseCache
 from gateway.cache.store import Entry
 from gateway.governance.rate_limit_middleware import RequestGate
-from gateway.middleware.csrf import essence
 from gateway.request_state import request_state
 from resolvers.clients.footprint import Footprint, footprint
 from resolvers.clients.viewer import Viewer
@@ -58,37 +58,6 @@ def _cache_control(plan: _Plan, max_age: int) -> tuple[bytes, bytes]:
     return (b"cache-control", f"{who}, max-age={max_age}".encode())
 
 
-def _json_body(headers: list[tuple[bytes, bytes]]) -> bool:
-    for name, value in headers:
-        if name == b"content-type":
-            return value == b"application/json" or essence(value) == "application/json"
-    return False
-
-
-async def _read_body(receive: Receive) -> bytes | None:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return None  # the client left
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    replayed = False
-
-    async def replay() -> Message:
-        nonlocal replayed
-        if replayed:
-            return await receive()
-        replayed = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return replay
-
-
 class ResponseCacheMiddleware:
     def __init__(
         self,
@@ -115,13 +84,13 @@ class ResponseCacheMiddleware:
         method = scope["method"]
         parsed: object = None
         body: bytes | None = None
-        if method == "POST" and _json_body(scope["headers"]):
+        if method == "POST" and json_body(scope["headers"]):
             message = await receive()
             if message["type"] != "http.request":
                 return  # the client left
             body = message.get("body", b"")
             if message.get("more_body", False):
-                rest = await _read_body(receive)
+                rest = await read_rest(receive)
                 if rest is None:
                     return
                 body += rest
@@ -135,35 +104,31 @@ class ResponseCacheMiddleware:
         operation = parsed.operation if isinstance(parsed, Parsed) else None
         key: Hashable = None
         viewer = None
-        if isinstance(parsed, Parsed) and operation is not None and operation.policy.cacheable:
+        if isinstance(parsed, Parsed):
             viewer = request_state(scope).viewer
-            who: object = "*"
-            if operation.policy.scope == CacheScope.PRIVATE:
-                who = viewer.user_id if viewer is not None else "guest"
-            key = (operation.id, parsed.variables, who)
-            entry = cache.store.get(key) if parsed.lookup else None
+            key = cache.key(parsed, viewer)
+            entry = cache.store.get(key) if key is not None and parsed.lookup else None
             if entry is not None:
                 refused = await self.gate.admit(scope, executes=False) if self.gate else None
                 if refused is not None:
                     await refused(scope, receive, send)
                     return
-                operation.counts[HIT] += 1
+                parsed.operation.counts[HIT] += 1
                 if self.traced is not None:
-                    with self.traced(scope, operation.given):
+                    with self.traced(scope, parsed.operation.given):
                         await self._hit(entry, send)
                     return
-                age = b"%d" % (cache.store.clock() - entry.stored_at)
                 await send(
                     {
                         "type": "http.response.start",
                         "status": 200,
-                        "headers": [*entry.headers, (b"age", age)],
+                        "headers": cache.hit_headers(entry),
                     }
                 )
                 await send({"type": "http.response.body", "body": entry.body})
                 return
         if body is not None:
-            receive = _replay(body, receive)  # the view reads it again, below
+            receive = replay(body, receive)  # the view reads it again, below
         if operation is None:
             await self._run(scope, receive, send, None, headers=False)
         elif key is None:
@@ -174,12 +139,11 @@ class ResponseCacheMiddleware:
 
     async def _hit(self, entry: Entry, send: Send) -> None:
         """A hit's answer, as the untraced path above sends it inline."""
-        age = b"%d" % (self.cache.store.clock() - entry.stored_at)
         await send(
             {
                 "type": "http.response.start",
                 "status": 200,
-                "headers": [*entry.headers, (b"age", age)],
+                "headers": self.cache.hit_headers(entry),
             }
         )
         await send({"type": "http.response.body", "body": entry.body})

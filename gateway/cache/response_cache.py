@@ -3,12 +3,14 @@ versions and their invalidation across replicas."""
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
 from gateway.cache.documents import Document, DocumentTable, Operation
 from gateway.cache.invalidation import Invalidation
+from gateway.cache.policy import Scope
 from gateway.cache.request import CacheRequest, from_body, from_query_string
-from gateway.cache.store import Link, ResponseStore
+from gateway.cache.store import Entry, Link, ResponseStore
 from gateway.cache.versions import Versions
 from gateway.config import Settings
 
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
     from gateway.governance.persisted import PersistedOperations
+    from resolvers.clients.viewer import Viewer
 
 
 # Requests whose raw bytes (a POST body, a GET query string) were parsed before, each up to
@@ -95,6 +98,22 @@ class ResponseCache:
             self._memo[key] = parsed
             self._memo_bytes += len(raw)
         return parsed
+
+    @staticmethod
+    def key(parsed: Parsed, viewer: Viewer | None) -> Hashable | None:
+        """Where this request's answer is kept; None when it is not cacheable. The viewer
+        scope is everyone for a PUBLIC policy, else the listener, or all guests together."""
+        operation = parsed.operation
+        if not operation.policy.cacheable:
+            return None
+        who: object = "*"
+        if operation.policy.scope == Scope.PRIVATE:
+            who = viewer.user_id if viewer is not None else "guest"
+        return (operation.id, parsed.variables, who)
+
+    def hit_headers(self, entry: Entry) -> list[tuple[bytes, bytes]]:
+        """The headers a hit on ``entry`` answers with (before the outer layers add theirs)."""
+        return [*entry.headers, (b"age", b"%d" % (self.store.clock() - entry.stored_at))]
 
     async def aclose(self) -> None:
         await self.invalidation.aclose()

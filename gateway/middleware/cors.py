@@ -24,6 +24,8 @@ ALLOWED_HEADERS = (
     "x-request-id",
 )
 EXPOSED_HEADERS = ("x-request-id", "retry-after")
+# What an answer to a request without ``Origin`` carries (its CORS headers would differ).
+VARY_ORIGIN = (b"vary", b"Origin")
 
 
 class LeanCORSMiddleware(CORSMiddleware):
@@ -37,7 +39,7 @@ class LeanCORSMiddleware(CORSMiddleware):
 
         async def send_with_vary(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message.setdefault("headers", []).append((b"vary", b"Origin"))
+                message.setdefault("headers", []).append(VARY_ORIGIN)
             await send(message)
 
         await self.app(scope, receive, send_with_vary)

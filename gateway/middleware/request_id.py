@@ -23,6 +23,17 @@ def _next_id() -> str:
     return f"{_PREFIX}{next(_ids) & 0xFFFF_FFFF_FFFF_FFFF:016x}"
 
 
+def assign(scope: Scope) -> str:
+    """This request's ID: the caller's ``X-Request-ID`` when sane, else a new one."""
+    for key, value in scope["headers"]:
+        if key == b"x-request-id":
+            incoming: str = value.decode("latin-1")
+            if _SANE.match(incoming):
+                return incoming
+            break
+    return _next_id()
+
+
 class RequestIdMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -31,12 +42,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = ""
-        for key, value in scope["headers"]:
-            if key == b"x-request-id":
-                incoming = value.decode("latin-1")
-                break
-        rid = incoming if incoming and _SANE.match(incoming) else _next_id()
+        rid = assign(scope)
         token = request_id.set(rid)
         request_state(scope).request_id = rid
         started = time.perf_counter()
