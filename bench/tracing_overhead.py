@@ -209,13 +209,115 @@ async def measure(endpoint: str, listeners: int, block: int, ratio: float) -> fl
     return off.cpu / off.requests
 
 
+# --- real processes -----------------------------------------------------------------------
+
+
+def thread_cpu(pid: int) -> tuple[float, float]:
+    """CPU seconds of a process's main thread, and of all its other threads together."""
+    from bench.servers import CLOCK_TICKS
+
+    main = others = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except FileNotFoundError:
+            continue  # a thread that just ended
+        fields = stat[stat.rindex(")") + 2 :].split()
+        spent = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        if int(task.name) == pid:
+            main += spent
+        else:
+            others += spent
+    return main, others
+
+
+def processes(endpoint: str, listeners: int, block: int, separate: bool, ratio: float) -> None:
+    """The A/B on real gateway processes (``crossfade serve``, whose start-up freezes the
+    heap as in production), each its own caches, asked for the same listeners in turn; CPU
+    from /proc, every thread, the exporter's included; the end waits out the last exports."""
+    import tempfile
+
+    from bench.servers import backend_urls, start_backends, start_gateway, stop_all, wait_idle
+
+    base = Settings()
+    env = {
+        **os.environ,
+        "CROSSFADE_RATE_LIMIT": "false",
+        "CROSSFADE_RESPONSE_CACHE": "false",
+        "CROSSFADE_MAX_CONCURRENT_EXECUTIONS": "100000",
+        "CROSSFADE_LOG_LEVEL": "WARNING",
+        "CROSSFADE_VIEWER_CACHE_TTL_S": "3600",
+    }
+    logs = Path(tempfile.mkdtemp(prefix="crossfade-tracing-"))
+    backends = start_backends(env, logs) if separate else {}
+    env.update(backend_urls(backends))
+    variants = {
+        "tracing off": {},
+        "tracing on": {"CROSSFADE_OTEL_ENDPOINT": endpoint},
+        f"on, {ratio:.0%} sampled": {
+            "CROSSFADE_OTEL_ENDPOINT": endpoint,
+            "CROSSFADE_OTEL_SAMPLE_RATIO": str(ratio),
+        },
+    }
+    servers = {name: start_gateway({**env, **extra}, logs) for name, extra in variants.items()}
+    text = query()
+    tokens = [issue_token(base, f"user-{i}") for i in range(1, listeners + 1)]
+    clients = {name: httpx.Client(base_url=server.url, timeout=60) for name, server in
+               servers.items()}  # fmt: skip
+
+    def ask(name: str, token: str) -> None:
+        answer = clients[name].post("/graphql", json={"query": text},
+                                    headers={"authorization": f"Bearer {token}"})  # fmt: skip
+        if answer.status_code != 200 or b'"errors"' in answer.content:
+            raise SystemExit(f"{name}: HomeFeed failed: {answer.text[:300]}")
+
+    try:
+        for name in servers:
+            ask(name, issue_token(base, "user-5000"))  # first-request costs are nobody's
+        wait_idle(servers.values(), quiet_s=1.0)
+        started = {name: server.cpu_seconds() for name, server in servers.items()}
+        threads = {name: thread_cpu(server.pid) for name, server in servers.items()}
+        names = list(servers)
+        for n, first in enumerate(range(0, listeners, block)):
+            for name in names[n % len(names) :] + names[: n % len(names)]:
+                for token in tokens[first : first + block]:
+                    ask(name, token)
+        time.sleep(6)  # past the span processor's 5-s delay: every export is done
+        wait_idle(servers.values(), quiet_s=1.0)
+        mode = "separate backends" if separate else "in-process backends"
+        print(f"HomeFeed, real gateway processes, {mode}, {listeners} listeners each "
+              f"(blocks of {block}, rotating order); CPU per request, all threads:")  # fmt: skip
+        off = (servers["tracing off"].cpu_seconds() - started["tracing off"]) / listeners
+        for name, server in servers.items():
+            spent = (server.cpu_seconds() - started[name]) / listeners
+            main, others = thread_cpu(server.pid)
+            main_ms = (main - threads[name][0]) / listeners * 1000
+            others_ms = (others - threads[name][1]) / listeners * 1000
+            print(f"  {name:22} {spent * 1000:7.2f} ms {spent / off - 1:+7.1%}   "
+                  f"(main thread {main_ms:.2f} ms, other threads {others_ms:.2f} ms)")  # fmt: skip
+    finally:
+        for client in clients.values():
+            client.close()
+        stop_all([*servers.values(), *backends.values()])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--listeners", type=int, default=400, help="distinct listeners (>= 200)")
     parser.add_argument("--block", type=int, default=20, help="requests per alternating block")
     parser.add_argument("--ratio", type=float, default=0.1, help="the sampled variant's ratio")
+    parser.add_argument(
+        "--processes",
+        choices=["in-process", "separate"],
+        help="the A/B on real gateway processes, backends in them or apart",
+    )
     args = parser.parse_args()
     os.environ.setdefault("CROSSFADE_LOG_LEVEL", "WARNING")
+    if args.processes:
+        with otlp_sink() as endpoint:
+            processes(endpoint, args.listeners, args.block, args.processes == "separate",
+                      args.ratio)  # fmt: skip
+        return
     with otlp_sink() as endpoint:
         off_s = asyncio.run(measure(endpoint, args.listeners, args.block, args.ratio))
         per_span = span_cost_us(endpoint)
