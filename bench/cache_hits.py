@@ -250,7 +250,7 @@ def end_to_end(seconds: int, rounds: int) -> None:
             (work / name).mkdir()
             (work / name / "0.json").write_bytes(answer.content)
         with server(ceiling_cmd, {"CEILING_BODIES": str(work)}, curl) as cpid:
-            for name, (body, headers) in requests.items():
+            for name, (body, _) in requests.items():
                 # The ceiling must send the very bytes the gateway's hit sends.
                 same = httpx.post(f"{curl}/{name}", content=body, timeout=30)
                 assert same.status_code == 200, (name, same.status_code)

@@ -27,6 +27,12 @@ def busy_seconds() -> float:
     return (sum(fields[:8]) - idle) / CLOCK_TICKS
 
 
+def steal_seconds() -> float:
+    """CPU time the hypervisor gave other guests while this one wanted it (all cores)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    return int(fields[7]) / CLOCK_TICKS if len(fields) > 7 else 0.0
+
+
 def own_seconds() -> float:
     """CPU of this process and of its reaped children (wrk, ``crossfade token``)."""
     total = 0.0

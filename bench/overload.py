@@ -8,13 +8,17 @@ so every request executes (HomeFeed of a listener drawn from many, rate limits o
 2. overload: open-loop arrivals at ``--factor`` times that rate for ``--seconds`` (Poisson
    spacing, at most ``--max-in-flight`` outstanding): goodput (200s per second, as a share of
    capacity), p50/p99 latency of the admitted requests, how many were refused (503
-   OVERLOADED) and how fast.
+   OVERLOADED) and how fast;
 
-``--compare`` repeats both phases with admission effectively off (a limit of 100,000), to show
+alternating ``--rounds`` times, so that a machine whose speed drifts moves both alike; the
+figures pool the rounds, with each round's goodput share beside them, and the gateway's CPU
+in each phase (busy share of a core, CPU per 200 answered).
+
+``--compare`` repeats it all with admission effectively off (a limit of 100,000), to show
 what the queue does without it. Targets (issue): goodput >= 90% of capacity, admitted p99 <
-100 ms. Bounded: 2 x 2 x --seconds of load (about a minute by default, two with --compare).
+100 ms. Bounded: 2 x rounds x --seconds of load (40 s by default, twice with --compare).
 
-    .venv/bin/python bench/overload.py [--seconds 10 --factor 4 --compare]
+    .venv/bin/python bench/overload.py [--seconds 5 --rounds 4 --factor 4 --compare]
 
 Needs `make data model`. Figures taken on a loaded machine are not final.
 """
@@ -40,6 +44,8 @@ import orjson
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.machine import steal_seconds  # noqa: E402
+from bench.servers import cpu_seconds  # noqa: E402
 from gateway.authenticator import issue_token  # noqa: E402
 from gateway.config import Settings  # noqa: E402
 from tests.support.loopback import free_port  # noqa: E402
@@ -48,7 +54,7 @@ QUERY = (REPO / "schema" / "operations" / "HomeFeed.graphql").read_text()
 
 
 @contextmanager
-def gateway(extra: dict[str, str]) -> Iterator[str]:
+def gateway(extra: dict[str, str]) -> Iterator[tuple[str, int]]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
@@ -75,7 +81,7 @@ def gateway(extra: dict[str, str]) -> Iterator[str]:
             time.sleep(0.2)
         else:
             raise RuntimeError("the gateway did not become ready")
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         process.wait(10)
@@ -90,6 +96,14 @@ class Outcomes:
     refused: list[float] = field(default_factory=list)  # latencies of 503 OVERLOADED
     other: int = 0
     dropped: int = 0  # arrivals not sent: too many outstanding in the client
+
+    def absorb(self, other: Outcomes) -> None:
+        """Adds another run's outcomes to these (rounds of one phase)."""
+        self.ok += other.ok
+        self.refused += other.refused
+        self.late += other.late
+        self.other += other.other
+        self.dropped += other.dropped
 
     def summary(self, seconds: float) -> dict[str, float]:
         ms = sorted(x * 1000 for x in self.ok)
@@ -121,12 +135,17 @@ class Pool:
     async def post(self, request: bytes) -> tuple[int, bytes]:
         if self.idle:
             reader, writer = self.idle.pop()
+            reused = True
         else:
             reader, writer = await asyncio.open_connection(self.host, self.port)
             self.open += 1
+            reused = False
+        status_line = b""
         try:
             writer.write(request)
             status_line = await reader.readline()
+            if not status_line:
+                raise ConnectionResetError("the server closed the connection")
             length = 0
             while (line := await reader.readline()) not in (b"\r\n", b""):
                 name, _, value = line.partition(b":")
@@ -136,6 +155,10 @@ class Pool:
         except (OSError, asyncio.IncompleteReadError):
             writer.close()
             self.open -= 1
+            if reused and not status_line:
+                # Idle past the server's keep-alive timeout: closed before this request was
+                # read (not an answer of the gateway's), so it goes again on a new connection.
+                return await self.post(request)
             raise
         self.idle.append((reader, writer))
         return int(status_line.split()[1]), body
@@ -220,7 +243,7 @@ def admission_limit(url: str) -> str:
     return "?"
 
 
-def phase(url: str, args: argparse.Namespace, tokens: list[str], label: str) -> None:
+def phase(url: str, pid: int, args: argparse.Namespace, tokens: list[str], label: str) -> None:
     requests = [request_bytes(url, token) for token in tokens]
 
     # Warm the process: every listener once (model, per-listener mixes, catalog values).
@@ -233,25 +256,56 @@ def phase(url: str, args: argparse.Namespace, tokens: list[str], label: str) -> 
     asyncio.run(warm())
     alone = asyncio.run(closed_loop(url, requests, 1, min(args.seconds, 5))).summary(1.0)
     print(f"{label:<22} one client: p50 {alone['p50']:6.1f} ms p99 {alone['p99']:6.1f} ms")
-    capacity_run = asyncio.run(closed_loop(url, requests, args.clients, args.seconds))
-    capacity = capacity_run.summary(args.seconds)
-    rate = capacity["goodput"] * args.factor
-    loaded = asyncio.run(open_loop(url, requests, rate, args.seconds, args.max_in_flight))
-    result = loaded.summary(args.seconds)
+    # Capacity and overload alternate in rounds, each overload at ``factor`` times the
+    # capacity just measured: a machine whose speed drifts (a shared VM) moves both alike.
+    capacity_run, loaded = Outcomes(), Outcomes()
+    capacity_cpu = loaded_cpu = 0.0
+    shares = []
+    stolen = steal_seconds()
+    for _ in range(args.rounds):
+        before = cpu_seconds(pid)
+        measured = asyncio.run(closed_loop(url, requests, args.clients, args.seconds))
+        capacity_cpu += cpu_seconds(pid) - before
+        rate = len(measured.ok) / args.seconds * args.factor
+        before = cpu_seconds(pid)
+        overloaded = asyncio.run(open_loop(url, requests, rate, args.seconds, args.max_in_flight))
+        loaded_cpu += cpu_seconds(pid) - before
+        shares.append(len(overloaded.ok) / max(len(measured.ok), 1))
+        capacity_run.absorb(measured)
+        loaded.absorb(overloaded)
+    seconds = args.seconds * args.rounds
+    stolen = steal_seconds() - stolen
+    capacity = capacity_run.summary(seconds)
+    result = loaded.summary(seconds)
     share = result["goodput"] / capacity["goodput"] if capacity["goodput"] else 0.0
     print(
         f"{label:<22} capacity {capacity['goodput']:6.1f}/s (p99 {capacity['p99']:6.1f} ms) | "
-        f"offered {rate:6.1f}/s: goodput {result['goodput']:6.1f}/s = {share:4.0%} of capacity, "
+        f"offered {args.factor:.0f}x: goodput {result['goodput']:6.1f}/s = {share:4.0%} of "
+        f"capacity (rounds: {', '.join(f'{s:.0%}' for s in shares)}), "
         f"admitted p50 {result['p50']:6.1f} ms p99 {result['p99']:6.1f} ms, "
         f"refused {result['refused']:.0f} (p99 {result['refused_p99']:.1f} ms), "
         f"errors {result['other']:.0f}, not sent {result['dropped']:.0f}, "
         f"answered after the window {result['late']:.0f}; limit now {admission_limit(url)}"
     )
+    # The gateway's CPU (all threads) in each phase: how busy it was, and what each answer
+    # cost, refusals included, so a goodput loss shows as idle time or as extra work.
+    for name, run, spent in (("capacity", capacity_run, capacity_cpu),
+                             ("overload", loaded, loaded_cpu)):  # fmt: skip
+        answered = len(run.ok) + run.late
+        print(f"{'':22} {name}: gateway CPU {spent / seconds:4.0%} of a core, "
+              f"{spent / max(answered, 1) * 1000:.1f} ms per 200 answered")  # fmt: skip
+    # Steal: the hypervisor running other guests on these cores; a run with much of it
+    # measured the neighbours as much as the gateway.
+    print(
+        f"{'':22} CPU stolen by the hypervisor: {stolen / (2 * seconds):.1%} of the run"
+        + ("  (DISTURBED: not a final figure)" if stolen > 0.02 * 2 * seconds else "")
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--seconds", type=float, default=5, help="per phase and round")
+    parser.add_argument("--rounds", type=int, default=4, help="capacity/overload alternations")
     parser.add_argument("--factor", type=float, default=4)
     parser.add_argument("--clients", type=int, default=4, help="closed-loop clients (capacity)")
     parser.add_argument("--listeners", type=int, default=100, help="distinct listeners asking")
@@ -266,8 +320,8 @@ def main() -> int:
     if args.compare:
         configs.append(("admission off", {"CROSSFADE_MAX_CONCURRENT_EXECUTIONS": "100000"}))
     for label, extra in configs:
-        with gateway(extra) as url:
-            phase(url, args, tokens, label)
+        with gateway(extra) as (url, pid):
+            phase(url, pid, args, tokens, label)
     print("targets: goodput >= 90% of capacity, admitted p99 < 100 ms (quiet machine)")
     return 0
 

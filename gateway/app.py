@@ -125,6 +125,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         limit=settings.max_concurrent_executions,
         target_s=settings.admission_target_s,
         wait_s=settings.admission_wait_s,
+        overload_wait_s=settings.admission_overload_wait_s,
         max_waiting=settings.admission_max_waiting,
     )
     # Rate limits after the cache (which charges its hits through the same gate), then

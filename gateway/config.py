@@ -153,12 +153,15 @@ class Settings(BaseSettings):
 
     # Overload: concurrent executions (cache hits and health checks never count). 0 adapts
     # the limit to keep executions near admission_target_s; past the limit a request waits
-    # up to admission_wait_s, then gets 503 OVERLOADED with Retry-After.
+    # (admission_wait_s in a burst, admission_overload_wait_s in overload), then gets 503
+    # OVERLOADED with Retry-After.
     max_concurrent_executions: int = Field(default=0, ge=0)
-    admission_target_s: float = Field(default=0.03, gt=0)
-    # Long enough to absorb a burst (the newest waiters go first, so under sustained
-    # overload the ones admitted have waited little; the others are refused after this).
+    admission_target_s: float = Field(default=0.01, gt=0)
+    # A burst (the queue emptied within the last 0.1 s) may wait this long to drain.
     admission_wait_s: float = Field(default=0.5, ge=0)
+    # A queue standing longer than that is overload: a request waits at most this, so the
+    # admitted stay fast (the newest waiters go first) and the refused learn it quickly.
+    admission_overload_wait_s: float = Field(default=0.05, ge=0)
     admission_max_waiting: int = Field(default=256, ge=0)
 
     # Field usage per client (gateway/usage/): counted per document in memory, flushed in

@@ -9,11 +9,15 @@ per ``target_s``). On one event loop, extra concurrency past what saturates the 
 latency, so the limit settles where executions take about ``target_s`` longer than alone,
 which keeps the CPU busy (goodput) and latency bounded.
 
-Past the limit a request waits up to ``wait_s``; then it is refused (503 ``OVERLOADED``,
-``Retry-After``). A freed slot goes to the *newest* waiter: under sustained overload the
-requests admitted are those that waited least (their clients have not given up, and their
-latency stays low), while the older ones run out their bounded wait. At most ``max_waiting``
-wait at once.
+Past the limit a request waits, then is refused (503 ``OVERLOADED``, ``Retry-After``). How
+long it waits follows CoDel's idea (as Facebook's adaptive LIFO does): a queue that emptied
+within the last ``standing_s`` is a burst, and a request waits up to ``wait_s`` for it to
+drain; a queue that has stood longer is overload, and a request waits at most
+``overload_wait_s``, so that admitted requests stay fast and the refused ones learn it
+quickly. A freed slot goes to the *newest* waiter: under sustained overload the requests
+admitted are those that waited least (their clients have not given up, and their latency
+stays low), while the older ones run out their bounded wait. At most ``max_waiting`` wait at
+once.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ _INITIAL = 8
 _MAX = 512
 _DECREASE = 0.9
 _BASELINE_WINDOW_S = 30.0
+# A queue that has not emptied for this long is standing: overload, not a burst.
+_STANDING_S = 0.1
 
 
 class Admission:
@@ -43,16 +49,21 @@ class Admission:
         target_s: float,
         wait_s: float,
         max_waiting: int,
+        overload_wait_s: float | None = None,
+        standing_s: float = _STANDING_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.adaptive = limit == 0
         self.limit = float(limit or _INITIAL)
         self.target_s = target_s
         self.wait_s = wait_s
+        self.overload_wait_s = wait_s if overload_wait_s is None else min(overload_wait_s, wait_s)
+        self.standing_s = standing_s
         self.max_waiting = max_waiting
         self.clock = clock
         self.active = 0
         self._waiting: deque[asyncio.Future[None]] = deque()
+        self._emptied_at = clock()  # when the queue was last empty
         self._last_decrease = 0.0
         # The fastest execution of the current and the previous window: the baseline follows
         # the gateway when what an execution costs alone changes.
@@ -70,27 +81,37 @@ class Admission:
         if self.active < self.limit and not self._waiting:
             self._admit()
             return True
-        if self.wait_s <= 0 or len(self._waiting) >= self.max_waiting:
+        wait_s = self.wait_s
+        if self._waiting and self.clock() - self._emptied_at > self.standing_s:
+            wait_s = self.overload_wait_s  # the queue has stood: overload
+        if wait_s <= 0 or len(self._waiting) >= self.max_waiting:
             REFUSED.inc()
             return False
+        if not self._waiting:
+            self._emptied_at = self.clock()  # empty until now
         granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.append(granted)
         try:
-            async with asyncio.timeout(self.wait_s):
+            async with asyncio.timeout(wait_s):
                 await asyncio.shield(granted)
         except TimeoutError:
             if granted.done():
                 return True  # handed a slot just as the wait ran out
-            self._waiting.remove(granted)
+            self._remove(granted)
             REFUSED.inc()
             return False
         except asyncio.CancelledError:
             if granted.done():
                 self.exit(None)  # the client left holding a slot: hand it on
             else:
-                self._waiting.remove(granted)
+                self._remove(granted)
             raise
         return True
+
+    def _remove(self, waiter: asyncio.Future[None]) -> None:
+        self._waiting.remove(waiter)
+        if not self._waiting:
+            self._emptied_at = self.clock()
 
     def exit(self, latency_s: float | None) -> None:
         """An admitted execution finished after ``latency_s`` (None: not measured)."""
@@ -102,6 +123,8 @@ class Admission:
             if not granted.done():
                 self._admit()
                 granted.set_result(None)
+            if not self._waiting:
+                self._emptied_at = self.clock()
         ACTIVE.set(self.active)
 
     def _admit(self) -> None:

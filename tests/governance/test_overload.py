@@ -138,3 +138,28 @@ async def test_excess_requests_are_shed_quickly_while_health_and_hits_answer(
     assert health.status_code == 200
     assert hit.status_code == 200 and hit.headers["x-cache"] == "hit"
     assert admitted.status_code == 200 and "errors" not in admitted.json()
+
+
+@pytest.mark.anyio
+async def test_a_burst_waits_long_but_a_standing_queue_only_briefly() -> None:
+    clock = Clock()
+    admission = Admission(
+        limit=1, target_s=0.05, wait_s=5, max_waiting=8, overload_wait_s=0.01, clock=clock
+    )
+    assert await admission.enter()
+    # a burst: the queue was empty a moment ago, so the first waiter may wait its 5 s
+    burst = asyncio.create_task(admission.enter())
+    await asyncio.sleep(0.02)
+    assert not burst.done()
+    # the queue has now stood past 0.1 s: a newcomer waits 10 ms at most, then is refused
+    clock.now += 0.2
+    assert not await admission.enter()
+    # the slot goes to the waiter; with the queue empty again, waits are long once more
+    admission.exit(0.01)
+    assert await burst
+    clock.now += 0.2
+    again = asyncio.create_task(admission.enter())
+    await asyncio.sleep(0.02)
+    assert not again.done()
+    admission.exit(0.01)
+    assert await again
