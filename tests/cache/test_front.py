@@ -53,6 +53,11 @@ def get(name: str, variables: dict[str, Any], **headers: str) -> Send:
     return send
 
 
+JSON = {"content-type": "application/json"}
+PLAIN = {"content-type": "text/plain"}
+TWO_OPERATIONS = {"query": "query A { me { id } } query B { me { id } }", "variables": {}}
+
+
 def requests() -> list[tuple[str, Send]]:
     user1, user2 = bearer("user-1"), bearer("user-2")
     playlist = {"id": to_global_id("Playlist", 1)}
@@ -74,13 +79,11 @@ def requests() -> list[tuple[str, Send]]:
         ("unknown origin", post("Search", {"q": "love"}, origin="https://evil.example")),
         ("bad token", post("HomeFeed", authorization="Bearer not-a-jwt")),
         ("not bearer", post("HomeFeed", authorization="Basic dXNlcjpwYXNz")),
-        ("form body", raw(orjson.dumps(body("Search", {"q": "love"})), **{
-            "content-type": "text/plain"})),  # fmt: skip
-        ("not json", raw(b"{nope", **{"content-type": "application/json"})),
-        ("two operations", raw(orjson.dumps({"query": "query A { me { id } } query B "
-            "{ me { id } }", "variables": {}}), **{"content-type": "application/json"})),  # fmt: skip
+        ("form body", raw(orjson.dumps(body("Search", {"q": "love"})), **PLAIN)),
+        ("not json", raw(b"{nope", **JSON)),
+        ("two operations", raw(orjson.dumps(TWO_OPERATIONS), **JSON)),
         ("mutation", post("PlaylistEdits", **user1)),
-        ("too big", raw(b" " * 2_000_000, **{"content-type": "application/json"})),
+        ("too big", raw(b" " * 2_000_000, **JSON)),
     ]
 
 
