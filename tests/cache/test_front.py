@@ -24,7 +24,7 @@ _VARYING = {"date", "age", "x-request-id"}
 Send = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
 
 
-def post(name: str, variables: dict[str, Any] | None = None, **headers: str) -> Send:
+def post(name: str, variables: dict[str, Any] | None = None, /, **headers: str) -> Send:
     content = orjson.dumps(body(name, variables))
 
     async def send(client: httpx.AsyncClient) -> httpx.Response:
@@ -37,14 +37,14 @@ def post(name: str, variables: dict[str, Any] | None = None, **headers: str) -> 
     return send
 
 
-def raw(content: bytes, **headers: str) -> Send:
+def raw(content: bytes, /, **headers: str) -> Send:
     async def send(client: httpx.AsyncClient) -> httpx.Response:
         return await client.post("/graphql", content=content, headers=headers)
 
     return send
 
 
-def get(name: str, variables: dict[str, Any], **headers: str) -> Send:
+def get(name: str, variables: dict[str, Any], /, **headers: str) -> Send:
     params = {"query": body(name)["query"], "variables": orjson.dumps(variables).decode()}
 
     async def send(client: httpx.AsyncClient) -> httpx.Response:
