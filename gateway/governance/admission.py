@@ -34,6 +34,9 @@ LIMIT = Gauge("crossfade_admission_limit", "Concurrent executions allowed now.")
 ACTIVE = Gauge("crossfade_admission_active", "Executions running now.")
 
 _INITIAL = 8
+# The adaptive limit's floor: with one execution, the event loop idles whenever it awaits a
+# backend (or SQLite, in-process), so goodput falls well short of capacity.
+_FLOOR = 2.0
 _MAX = 512
 _DECREASE = 0.9
 _BASELINE_WINDOW_S = 30.0
@@ -139,7 +142,7 @@ class Admission:
         self._fastest = min(self._fastest, latency_s)
         if latency_s > self.baseline + self.target_s:
             if now - self._last_decrease >= self.target_s:
-                self.limit = max(1.0, self.limit * _DECREASE)
+                self.limit = max(_FLOOR, self.limit * _DECREASE)
                 self._last_decrease = now
         else:
             self.limit = min(float(_MAX), self.limit + 1.0 / self.limit)
