@@ -4,10 +4,10 @@ refused quickly instead of queueing until every one of them is late.
 The limit is configured (``CROSSFADE_MAX_CONCURRENT_EXECUTIONS``) or, by default, adaptive:
 an execution's latency is compared with the fastest seen lately (what one costs on an idle
 gateway, backends included). While executions finish within ``target_s`` of that, the limit
-grows by one per ``limit`` completions; when one does not, it shrinks by a tenth (at most once
-per ``target_s``). On one event loop, extra concurrency past what saturates the CPU only adds
-latency, so the limit settles where executions take about ``target_s`` longer than alone,
-which keeps the CPU busy (goodput) and latency bounded.
+grows by one per ``limit`` completions; when one does not, it shrinks by a tenth (never below
+2, at most once per ``target_s``). On one event loop, extra concurrency past what saturates
+the CPU only adds latency, so the limit settles where executions take about ``target_s``
+longer than alone, which keeps the CPU busy (goodput) and latency bounded.
 
 Past the limit a request waits, then is refused (503 ``OVERLOADED``, ``Retry-After``). How
 long it waits follows CoDel's idea (as Facebook's adaptive LIFO does): a queue that emptied
