@@ -16,8 +16,9 @@ secret (:meth:`Authenticator.rotate_secret`), refuses it at once.
 
 from __future__ import annotations
 
+import enum
 import time
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import jwt
@@ -31,8 +32,12 @@ _HANDLE_PREFIX = "user-"
 _REQUIRED_CLAIMS = ["exp", "sub", "iss", "aud"]
 
 
+class _Unknown(enum.Enum):
+    UNKNOWN = enum.auto()
+
+
 # What :meth:`Authenticator.remembered` answers for a header it cannot judge without work.
-UNKNOWN = object()
+UNKNOWN = _Unknown.UNKNOWN
 
 
 class InvalidToken(Exception):
@@ -116,7 +121,7 @@ class Authenticator:
         if self.jwks is not None:
             await self.jwks.client.aclose()
 
-    def remembered(self, header: bytes | None) -> object:
+    def remembered(self, header: bytes | None) -> Viewer | Literal[_Unknown.UNKNOWN] | None:
         """The viewer of a header judged before (None: a guest), without verifying anything;
         ``UNKNOWN`` when it needs :meth:`viewer` (not remembered, or malformed)."""
         if header is None:

@@ -25,16 +25,15 @@ import time
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.authenticator import UNKNOWN, Authenticator
-from gateway.cache.body import json_body, read_rest, replay
+from gateway.cache.body import is_json, read_rest, replay
 from gateway.cache.documents import HIT
 from gateway.cache.middleware import HitTracer
-from gateway.cache.response_cache import UNSEEN, Parsed, ResponseCache
+from gateway.cache.response_cache import Parsed, ResponseCache
 from gateway.governance.rate_limit_middleware import RequestGate
 from gateway.logs import access, request_id
 from gateway.middleware.cors import VARY_ORIGIN
 from gateway.middleware.request_id import assign
 from gateway.request_state import request_state
-from resolvers.clients.viewer import Viewer
 
 
 class CacheFront:
@@ -62,6 +61,7 @@ class CacheFront:
             return
         # One pass over the headers: whatever makes this request the stack's, and the token.
         authorization: bytes | None = None
+        content_type: bytes | None = None
         declared = b""
         for name, value in scope["headers"]:
             if name == b"authorization":
@@ -71,6 +71,8 @@ class CacheFront:
                 authorization = value
             elif name == b"content-length":
                 declared = value
+            elif name == b"content-type":
+                content_type = value
             elif name in (b"origin", b"transfer-encoding", b"expect"):
                 await self.app(scope, receive, send)
                 return
@@ -80,7 +82,7 @@ class CacheFront:
             if not (declared.isdigit() and int(declared) <= self.max_body_bytes):
                 await self.app(scope, receive, send)
                 return
-            if not json_body(scope["headers"]):
+            if not is_json(content_type):
                 await self.app(scope, receive, send)  # CSRF's to refuse, or not JSON
                 return
             message = await receive()
@@ -101,10 +103,9 @@ class CacheFront:
             await self.app(scope, receive, send)
             return
         viewer = self.authenticator.remembered(authorization)
-        if parsed is UNSEEN or not isinstance(parsed, Parsed) or viewer is UNKNOWN:
+        if not isinstance(parsed, Parsed) or viewer is UNKNOWN:  # unseen, or the view's
             await self.app(scope, receive, send)
             return
-        assert viewer is None or isinstance(viewer, Viewer)
         key = cache.key(parsed, viewer) if parsed.lookup else None
         entry = cache.store.get(key) if key is not None else None
         if entry is None:
