@@ -12,9 +12,10 @@ longer than alone, which keeps the CPU busy (goodput) and latency bounded.
 Past the limit a request waits, then is refused (503 ``OVERLOADED``, ``Retry-After``). How
 long it waits follows CoDel's idea (as Facebook's adaptive LIFO does): a queue that emptied
 within the last ``standing_s`` is a burst, and a request waits up to ``wait_s`` for it to
-drain; a queue that has stood longer is overload, and a request waits at most
-``overload_wait_s``, so that admitted requests stay fast and the refused ones learn it
-quickly. A freed slot goes to the *newest* waiter: under sustained overload the requests
+drain; a queue that has stood longer is overload: a request waits at most
+``overload_wait_s``, and no more wait than there are slots (a newcomer displaces the oldest
+waiter, refused at once rather than when its wait runs out), so that admitted requests stay
+fast and the refused ones learn it quickly and cost little. A freed slot goes to the *newest* waiter: under sustained overload the requests
 admitted are those that waited least (their clients have not given up, and their latency
 stays low), while the older ones run out their bounded wait. At most ``max_waiting`` wait at
 once.
@@ -23,9 +24,11 @@ once.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import deque
 from collections.abc import Callable
+from contextlib import suppress
 
 from prometheus_client import Counter, Gauge
 
@@ -65,7 +68,7 @@ class Admission:
         self.max_waiting = max_waiting
         self.clock = clock
         self.active = 0
-        self._waiting: deque[asyncio.Future[None]] = deque()
+        self._waiting: deque[asyncio.Future[bool]] = deque()
         self._emptied_at = clock()  # when the queue was last empty
         self._last_decrease = 0.0
         # The fastest execution of the current and the previous window: the baseline follows
@@ -84,35 +87,50 @@ class Admission:
         if self.active < self.limit and not self._waiting:
             self._admit()
             return True
+        waiting = len(self._waiting)
         wait_s = self.wait_s
-        if self._waiting and self.clock() - self._emptied_at > self.standing_s:
-            wait_s = self.overload_wait_s  # the queue has stood: overload
-        if wait_s <= 0 or len(self._waiting) >= self.max_waiting:
+        if waiting and self.clock() - self._emptied_at > self.standing_s:
+            # The queue has stood: overload. Waits are brief, and no more requests wait than
+            # there are slots (enough to refill each the moment it frees): the oldest waiters
+            # make room for this one, refused at once rather than when their wait runs out.
+            slots = math.ceil(self.limit)
+            while len(self._waiting) >= slots:
+                oldest = self._waiting.popleft()
+                if not oldest.done():
+                    oldest.set_result(False)
+            wait_s = self.overload_wait_s
+        if wait_s <= 0 or waiting >= self.max_waiting:
             REFUSED.inc()
             return False
-        if not self._waiting:
+        if not waiting:
             self._emptied_at = self.clock()  # empty until now
-        granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        granted: asyncio.Future[bool] = loop.create_future()
         self._waiting.append(granted)
+        # A timer that answers False, rather than a timeout that raises into this coroutine.
+        timer = loop.call_later(wait_s, self._expire, granted)
         try:
-            async with asyncio.timeout(wait_s):
-                await asyncio.shield(granted)
-        except TimeoutError:
-            if granted.done():
-                return True  # handed a slot just as the wait ran out
-            self._remove(granted)
-            REFUSED.inc()
-            return False
+            admitted = await granted
         except asyncio.CancelledError:
-            if granted.done():
+            timer.cancel()
+            if granted.cancelled():
+                self._remove(granted)  # still waiting
+            elif granted.result():
                 self.exit(None)  # the client left holding a slot: hand it on
-            else:
-                self._remove(granted)
             raise
-        return True
+        timer.cancel()
+        if not admitted:
+            REFUSED.inc()
+        return admitted
 
-    def _remove(self, waiter: asyncio.Future[None]) -> None:
-        self._waiting.remove(waiter)
+    def _expire(self, granted: asyncio.Future[bool]) -> None:
+        if not granted.done():
+            self._remove(granted)
+            granted.set_result(False)
+
+    def _remove(self, waiter: asyncio.Future[bool]) -> None:
+        with suppress(ValueError):  # already taken off by exit()
+            self._waiting.remove(waiter)
         if not self._waiting:
             self._emptied_at = self.clock()
 
@@ -125,7 +143,7 @@ class Admission:
             granted = self._waiting.pop()  # the newest
             if not granted.done():
                 self._admit()
-                granted.set_result(None)
+                granted.set_result(True)
             if not self._waiting:
                 self._emptied_at = self.clock()
         ACTIVE.set(self.active)

@@ -15,6 +15,20 @@ from resolvers.clients.errors import ErrorCode
 RETRY_AFTER_S = 1
 
 
+def _overloaded() -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """The 503's headers and body, built once: under overload most answers are this one."""
+    response = refusal(
+        ErrorCode.OVERLOADED,
+        f"The gateway is at capacity: retry in {RETRY_AFTER_S} s.",
+        headers={"retry-after": str(RETRY_AFTER_S)},
+        retryAfter=RETRY_AFTER_S,
+    )
+    return response.raw_headers, bytes(response.body)
+
+
+_HEADERS, _BODY = _overloaded()
+
+
 class AdmissionMiddleware:
     def __init__(self, app: ASGIApp, admission: Admission, path: str = "/graphql") -> None:
         self.app = app
@@ -26,13 +40,9 @@ class AdmissionMiddleware:
             await self.app(scope, receive, send)
             return
         if not await self.admission.enter():
-            response = refusal(
-                ErrorCode.OVERLOADED,
-                f"The gateway is at capacity: retry in {RETRY_AFTER_S} s.",
-                headers={"retry-after": str(RETRY_AFTER_S)},
-                retryAfter=RETRY_AFTER_S,
-            )
-            await response(scope, receive, send)
+            # A fresh list: the layers above append their headers to it.
+            await send({"type": "http.response.start", "status": 503, "headers": list(_HEADERS)})
+            await send({"type": "http.response.body", "body": _BODY})
             return
         started = time.perf_counter()
         measured = False

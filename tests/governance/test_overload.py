@@ -151,15 +151,44 @@ async def test_a_burst_waits_long_but_a_standing_queue_only_briefly() -> None:
     burst = asyncio.create_task(admission.enter())
     await asyncio.sleep(0.02)
     assert not burst.done()
-    # the queue has now stood past 0.1 s: a newcomer waits 10 ms at most, then is refused
+    # the queue has now stood past 0.1 s: overload. One slot, so one waiter: the newcomer
+    # takes the old waiter's place (refused at once), and waits 10 ms at most itself
     clock.now += 0.2
-    assert not await admission.enter()
-    # the slot goes to the waiter; with the queue empty again, waits are long once more
-    admission.exit(0.01)
-    assert await burst
+    newcomer = asyncio.create_task(admission.enter())
+    await asyncio.sleep(0)
+    assert not await burst
+    assert not newcomer.done()
+    assert not await newcomer
+    assert admission.active == 1 and not admission._waiting
+    # with the queue empty again, waits are long once more, and a freed slot goes to them
     clock.now += 0.2
     again = asyncio.create_task(admission.enter())
     await asyncio.sleep(0.02)
     assert not again.done()
     admission.exit(0.01)
     assert await again
+
+
+@pytest.mark.anyio
+async def test_a_standing_queue_keeps_one_waiter_per_slot_the_newest() -> None:
+    clock = Clock()
+    admission = Admission(
+        limit=2, target_s=0.05, wait_s=5, max_waiting=8, overload_wait_s=5, clock=clock
+    )
+    assert await admission.enter() and await admission.enter()
+    first = asyncio.create_task(admission.enter())
+    await asyncio.sleep(0)
+    clock.now += 0.2  # standing from now on
+    second = asyncio.create_task(admission.enter())
+    await asyncio.sleep(0)
+    assert not first.done() and not second.done()  # two slots, two waiters
+    third = asyncio.create_task(admission.enter())
+    assert not await first  # the oldest made room
+    assert not second.done()
+    assert len(admission._waiting) == 2
+    admission.exit(0.01)  # a freed slot goes to the newest
+    assert await third
+    assert not second.done()
+    admission.exit(0.01)
+    assert await second
+    assert admission.active == 2
