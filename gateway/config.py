@@ -181,6 +181,9 @@ class Settings(BaseSettings):
     otel_service_name: str = "crossfade-gateway"
     # Share of new traces recorded (a caller's traceparent decides for its own trace).
     otel_sample_ratio: float = Field(default=1.0, ge=0, le=1)
+    # Backend-call, cache and ranking spans (leaves) go straight to the span processor
+    # (resolvers/clients/leaf_span.py); false: through the SDK's Tracer, the slower reference.
+    otel_lean_spans: bool = True
 
     # Caches (entries / seconds).
     entity_cache_size: int = Field(default=50_000, ge=0)

@@ -30,6 +30,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import (
     Span,
     SpanKind,
@@ -48,9 +49,11 @@ from strawberry.extensions import SchemaExtension
 from gateway.config import Settings
 from gateway.metrics import operation_label
 from gateway.request_state import request_state
+from resolvers.clients.leaf_span import LeafSpanRecorder
 from resolvers.clients.spans import Spans
 
 TRACE_HEADER = b"x-trace-id"
+_SCOPE = InstrumentationScope("crossfade.gateway")
 _W3C = TraceContextTextMapPropagator()
 
 
@@ -123,11 +126,15 @@ def build_tracing(settings: Settings) -> Tracing:
         # The caller's sampled flag wins; new traces are kept at the configured ratio.
         sampler=ParentBased(TraceIdRatioBased(settings.otel_sample_ratio)),
     )
-    provider.add_span_processor(
-        BatchSpanProcessor(OTLPSpanExporter(endpoint=traces_url(settings.otel_endpoint)))
+    processor = BatchSpanProcessor(OTLPSpanExporter(endpoint=traces_url(settings.otel_endpoint)))
+    provider.add_span_processor(processor)
+    tracer = provider.get_tracer(_SCOPE.name)
+    leaves = (
+        LeafSpanRecorder(provider, tracer, _SCOPE, processor.on_end)
+        if settings.otel_lean_spans
+        else None
     )
-    tracer = provider.get_tracer("crossfade.gateway")
-    return Tracing(provider, tracer, Spans(tracer))
+    return Tracing(provider, tracer, Spans(tracer, leaves))
 
 
 class TraceContextMiddleware:

@@ -12,13 +12,12 @@ longer than alone, which keeps the CPU busy (goodput) and latency bounded.
 Past the limit a request waits, then is refused (503 ``OVERLOADED``, ``Retry-After``). How
 long it waits follows CoDel's idea (as Facebook's adaptive LIFO does): a queue that emptied
 within the last ``standing_s`` is a burst, and a request waits up to ``wait_s`` for it to
-drain; a queue that has stood longer is overload: a request waits at most
+drain. A queue that has stood longer is overload: a request waits at most
 ``overload_wait_s``, and no more wait than there are slots (a newcomer displaces the oldest
 waiter, refused at once rather than when its wait runs out), so that admitted requests stay
-fast and the refused ones learn it quickly and cost little. A freed slot goes to the *newest* waiter: under sustained overload the requests
-admitted are those that waited least (their clients have not given up, and their latency
-stays low), while the older ones run out their bounded wait. At most ``max_waiting`` wait at
-once.
+fast and refusals cost little. A freed slot goes to the *newest* waiter: under sustained
+overload the requests admitted are those that waited least (their clients have not given up,
+and their latency stays low). At most ``max_waiting`` wait at once.
 """
 
 from __future__ import annotations

@@ -16,17 +16,28 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 from opentelemetry.trace.span import Span
 
 from resolvers.clients.errors import CrossfadeError
+from resolvers.clients.leaf_span import LeafSpanRecorder
+
+# Starts a span: name, kind, attributes.
+StartSpan = Callable[..., Span]
 
 
 class Spans:
-    """Starts the client layer's spans on one tracer."""
+    """Starts the client layer's spans: leaf spans (``leaf_span.py``) when given a recorder,
+    else through ``tracer`` like any span."""
 
-    def __init__(self, tracer: Tracer) -> None:
+    def __init__(self, tracer: Tracer, leaves: LeafSpanRecorder | None = None) -> None:
         self.tracer = tracer
+        self.start: StartSpan = leaves.start if leaves is not None else self._through_tracer
+
+    def _through_tracer(
+        self, name: str, kind: SpanKind = SpanKind.INTERNAL, attributes: Any = None
+    ) -> Span:
+        return self.tracer.start_span(name, kind=kind, attributes=attributes)
 
     def backend_call(self, backend: str, method: str, path: str) -> Span:
         """One attempt of a call to ``backend`` (named by method and backend: few names)."""
-        return self.tracer.start_span(
+        return self.start(
             f"{method} {backend}",
             kind=SpanKind.CLIENT,
             attributes={
@@ -60,11 +71,11 @@ class Spans:
         failed(span, error)
 
     def cache_lookup(self, cache: str) -> Span:
-        return self.tracer.start_span(f"cache {cache}")
+        return self.start(f"cache {cache}")
 
     def calls(self, target: Any, prefix: str) -> Any:
         """``target`` with each public method call wrapped in a span ``"<prefix> <method>"``."""
-        return SpannedCalls(target, prefix, self.tracer)
+        return SpannedCalls(target, prefix, self.start)
 
 
 def failed(span: Span, error: BaseException) -> None:
@@ -77,10 +88,10 @@ def failed(span: Span, error: BaseException) -> None:
 class SpannedCalls:
     """A proxy timing every public method call of its target in a span of its own."""
 
-    def __init__(self, target: Any, prefix: str, tracer: Tracer) -> None:
+    def __init__(self, target: Any, prefix: str, start: StartSpan) -> None:
         self._target = target
         self._prefix = prefix
-        self._tracer = tracer
+        self._start = start
         self._wrapped: dict[str, Callable[..., Any]] = {}
 
     def __getattr__(self, name: str) -> Any:
@@ -95,10 +106,10 @@ class SpannedCalls:
     def _wrap(self, name: str) -> Callable[..., Any]:
         method = getattr(self._target, name)
         span_name = f"{self._prefix} {name}"
-        tracer = self._tracer
+        start = self._start
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            span = tracer.start_span(span_name)
+            span = start(span_name)
             try:
                 return method(*args, **kwargs)
             except BaseException as error:

@@ -76,6 +76,7 @@ class Receiver:
     def __init__(self, server: ThreadingHTTPServer) -> None:
         self.server = server
         self.spans: list[ReceivedSpan] = []
+        self.bodies: list[bytes] = []  # each export as sent (decompressed)
         self.posts = 0
         self.lock = threading.Lock()
 
@@ -84,8 +85,10 @@ class Receiver:
         host, port = self.server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def add(self, spans: list[ReceivedSpan]) -> None:
+    def add(self, body: bytes) -> None:
+        spans = decode(body)
         with self.lock:
+            self.bodies.append(body)
             self.spans.extend(spans)
             self.posts += 1
 
@@ -121,7 +124,7 @@ def otlp_receiver() -> Iterator[Receiver]:
                 return
             if self.headers.get("content-encoding") == "gzip":
                 body = gzip.decompress(body)
-            receiver.add(decode(body))
+            receiver.add(body)
             answer = ExportTraceServiceResponse().SerializeToString()
             self.send_response(200)
             self.send_header("content-type", "application/x-protobuf")
