@@ -1,21 +1,26 @@
-"""CPU per HomeFeed with tracing on against off, side by side in one run (in-process).
+"""CPU per HomeFeed with tracing on against off, side by side in one run.
 
+    .venv/bin/python bench/tracing_overhead.py --processes in-process|separate \
+        [--listeners 1000] [--block 50]
     .venv/bin/python bench/tracing_overhead.py [--listeners 400] [--block 20]
 
-Three gateways over the same data and in-process backends: tracing off, on (every trace
-recorded) and on with 10% of new traces sampled, the traced ones exporting to an OTLP/HTTP
-sink in another process (so what the collector spends is not counted, and what our exporter
-spends is). Each listener asks for Home once on each gateway (distinct listeners: every
-request computes its recommendations), in blocks that rotate which gateway goes first, to
-cancel drift; the median of the per-block ratios is printed beside the totals.
-``time.process_time`` counts every thread of the process, so a traced block ends with a flush
-of the batch span processor: the export's encoding and HTTP POST are charged to tracing, as
-they are in production, and the queue is empty when the untraced block starts.
+With ``--processes``: real ``crossfade serve`` processes (heap frozen at start-up, as in
+production), backends in them or in processes of their own, each gateway with its own caches:
+tracing off, off again (an A/A control: what two identical processes differ by is the noise
+floor of the comparison), on (every trace recorded), on with the client layer's spans through
+the SDK's Tracer (the reference path, ``CROSSFADE_OTEL_LEAN_SPANS=false``) and on with 10% of
+new traces sampled. The traced ones export to an OTLP/HTTP sink in another process (what the
+collector spends is not counted, what our exporter spends is). The same distinct listeners
+ask each gateway for Home in blocks that rotate which gateway goes first, to cancel drift;
+CPU comes from /proc, every thread (the main thread apart), after the last export.
 
-Prints CPU ms per request for each and the overhead (target: <= 5% more with tracing on);
-then the same overhead from counts: the spans one HomeFeed makes times the CPU of one span
-(best of many batches). Measure on a quiet machine: other processes' load slows all the
-gateways alike but adds noise (several % on a shared 2-core machine).
+Without it: three gateways in this process over in-process backends, CPU from
+``time.process_time`` with the span processor flushed after each block, then the same
+overhead from counts (the spans one HomeFeed makes times the CPU of one span, leaf spans and
+via the Tracer, best of many batches).
+
+Target: <= 5% more CPU with tracing on. Measure on a quiet machine: other load adds noise
+(several % on a shared 2-core machine).
 """
 
 from __future__ import annotations
@@ -131,15 +136,20 @@ def count_spans() -> tuple[int, int]:
     return asyncio.run(one())
 
 
-def span_cost_us(endpoint: str, n: int = 20_000, batch: int = 500) -> tuple[float, float]:
+def span_cost_us(
+    endpoint: str, lean: bool = True, n: int = 20_000, batch: int = 500
+) -> tuple[float, float]:
     """CPU per span, started, ended and exported, of the client shape (attributes,
     traceparent) and of the plain shape cache and ranking spans have (µs; the best of the
     batches, as other load only ever adds)."""
+    from opentelemetry.trace import use_span
+
     from gateway.tracing import build_tracing
 
-    tracing = build_tracing(Settings(otel_endpoint=endpoint))
+    tracing = build_tracing(Settings(otel_endpoint=endpoint, otel_lean_spans=lean))
     spans = tracing.spans
     headers: dict[str, str] = {}
+    operation = tracing.tracer.start_span("query Bench")  # their parent, as in a request
 
     def client() -> None:
         span = spans.backend_call("catalog", "GET", "/tracks")
@@ -151,16 +161,17 @@ def span_cost_us(endpoint: str, n: int = 20_000, batch: int = 500) -> tuple[floa
         spans.cache_lookup("catalog.tracks").end()
 
     costs = []
-    for shape in (client, plain):
-        best = float("inf")
-        for _ in range(n // batch):
-            started = time.process_time()
-            for _ in range(batch):
-                shape()
-            # Under the processor's queue size (2,048), so no span is dropped uncounted.
-            tracing.provider.force_flush()
-            best = min(best, (time.process_time() - started) / batch)
-        costs.append(best * 1e6)
+    with use_span(operation, end_on_exit=True):
+        for shape in (client, plain):
+            best = float("inf")
+            for _ in range(n // batch):
+                started = time.process_time()
+                for _ in range(batch):
+                    shape()
+                # Under the processor's queue size (2,048), so no span is dropped uncounted.
+                tracing.provider.force_flush()
+                best = min(best, (time.process_time() - started) / batch)
+            costs.append(best * 1e6)
     tracing.shutdown()
     return costs[0], costs[1]
 
@@ -253,7 +264,13 @@ def processes(endpoint: str, listeners: int, block: int, separate: bool, ratio: 
     env.update(backend_urls(backends))
     variants = {
         "tracing off": {},
+        # An A/A control: what two identical processes differ by is the noise floor.
+        "tracing off, again": {},
         "tracing on": {"CROSSFADE_OTEL_ENDPOINT": endpoint},
+        "on, spans via Tracer": {
+            "CROSSFADE_OTEL_ENDPOINT": endpoint,
+            "CROSSFADE_OTEL_LEAN_SPANS": "false",
+        },
         f"on, {ratio:.0%} sampled": {
             "CROSSFADE_OTEL_ENDPOINT": endpoint,
             "CROSSFADE_OTEL_SAMPLE_RATIO": str(ratio),
@@ -320,17 +337,17 @@ def main() -> None:
         return
     with otlp_sink() as endpoint:
         off_s = asyncio.run(measure(endpoint, args.listeners, args.block, args.ratio))
-        per_span = span_cost_us(endpoint)
+        per_span = {lean: span_cost_us(endpoint, lean) for lean in (True, False)}
     clients, others = count_spans()
     # The same overhead from counts, less sensitive to other load than the A/B above.
-    client_us, plain_us = per_span
-    total_us = client_us * clients + plain_us * others
-    print(
-        f"CPU per span (start, attributes, end, export): client {client_us:.1f} µs,"
-        f" cache/ranking/server {plain_us:.1f} µs;"
-        f" {clients} x {client_us:.1f} + {others} x {plain_us:.1f} = {total_us / 1000:.2f} ms"
-        f" = {total_us / 1e6 / off_s:.1%} of an untraced HomeFeed"
-    )
+    for lean, (client_us, plain_us) in per_span.items():
+        total_us = client_us * clients + plain_us * others
+        print(
+            f"CPU per span ({'leaf spans' if lean else 'via the Tracer'}; start, attributes,"
+            f" end, export): client {client_us:.1f} µs, cache/ranking {plain_us:.1f} µs;"
+            f" {clients} x {client_us:.1f} + {others} x {plain_us:.1f} ="
+            f" {total_us / 1000:.2f} ms = {total_us / 1e6 / off_s:.1%} of an untraced HomeFeed"
+        )
 
 
 if __name__ == "__main__":

@@ -12,8 +12,9 @@ decodes both ways' exports and compares them); ``CROSSFADE_OTEL_LEAN_SPANS=false
 span through the tracer instead.
 
 The sampling decision is the parent's, as ``ParentBased`` makes it: a leaf of a sampled
-operation is recorded, a leaf of an unsampled one is a non-recording span, and a span started
-outside any operation goes through the tracer.
+operation is recorded; in an unsampled one, the operation's non-recording span stands in for
+it (nothing to record, and its unsampled context is what a backend call passes on); a span
+started outside any operation goes through the tracer.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import (
-    NonRecordingSpan,
     SpanContext,
     SpanKind,
     Status,
@@ -61,9 +61,14 @@ class LeafSpanRecorder:
         kind: SpanKind = SpanKind.INTERNAL,
         attributes: Mapping[str, Any] | None = None,
     ) -> Span:
-        parent = get_current_span().get_span_context()
+        current = get_current_span()
+        parent = current.get_span_context()
         if not parent.is_valid:
             return self.tracer.start_span(name, kind=kind, attributes=attributes)
+        if not parent.trace_flags.sampled:
+            # Nothing is recorded in this trace: the operation's own non-recording span
+            # stands in (its context, unsampled, is what a backend call passes on).
+            return current
         context = SpanContext(
             parent.trace_id,
             self.provider.id_generator.generate_span_id(),
@@ -71,8 +76,6 @@ class LeafSpanRecorder:
             trace_flags=parent.trace_flags,
             trace_state=parent.trace_state,
         )
-        if not parent.trace_flags.sampled:
-            return NonRecordingSpan(context)
         return LeafSpan(self, name, kind, context, parent, attributes)
 
 
