@@ -19,7 +19,6 @@ same turns as their per-item resolvers would.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +29,7 @@ from graphql.pyutils import Path, Undefined, gather_with_cancel, is_iterable
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.cast import get_strawberry_type_cast
 
+from gateway.execution.batch_call import BatchCall, close_awaitable, miscount
 from gateway.execution.plan import (
     MISSING,
     FieldPlan,
@@ -60,70 +60,6 @@ async def _raising(error: Exception) -> Any:
     raise error
 
 
-class _Batch:
-    """One batch-form call for the parents of a list, and each parent's share of it."""
-
-    __slots__ = ("awaitable", "futures", "name", "result", "size", "started", "task")
-
-    def __init__(self, result: Any, awaitable: bool, size: int = 0, name: str = "") -> None:
-        self.result = result  # the answers, the error, or the awaitable of the answers
-        self.awaitable = awaitable
-        self.size = size
-        self.name = name
-        self.futures: list[asyncio.Future[Any]] = []
-        self.started = False
-        self.task: asyncio.Task[None] | None = None
-
-    def share(self, index: int) -> Any:
-        """Parent ``index``'s value: its answer, or an awaitable of it."""
-        if not self.awaitable:
-            if isinstance(self.result, Exception):
-                raise self.result
-            return self.result[index]
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        self.futures.append(future)
-        return self._wait(loop, index, future)
-
-    async def _wait(self, loop: asyncio.AbstractEventLoop, index: int, future: Any) -> Any:
-        if not self.started:
-            # As DataLoader does: the call is dispatched on the next turn of the loop.
-            self.started = True
-            loop.call_soon(self._start, loop)
-        value = await future
-        if isinstance(value, list):
-            answer = value[index]
-            if isinstance(answer, Exception):
-                raise answer
-            return answer
-        raise value
-
-    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.task = loop.create_task(self._dispatch())
-
-    def close(self) -> None:
-        """Drop a call no item came to wait for (their positions were nulled first)."""
-        if self.awaitable and not self.started:
-            self.started = True
-            _close(self.result)
-            for future in self.futures:
-                future.cancel()
-
-    async def _dispatch(self) -> None:
-        if all(f.cancelled() for f in self.futures):
-            _close(self.result)  # as DataLoader: no call when nobody waits any more
-            return
-        try:
-            answers: Any = list(await self.result)
-            if len(answers) != self.size:
-                raise _miscount(self.name, len(answers), self.size)
-        except Exception as exc:
-            answers = exc
-        for future in self.futures:
-            if not future.cancelled():
-                future.set_result(answers)
-
-
 class Run:
     """One execution of a plan, on the executor graphql-core built for the request."""
 
@@ -142,8 +78,8 @@ class Run:
         self.errors = executor.collected_errors
         self.arguments: list[Any] = [MISSING] * plan.size
         # (field index, id(parent)) → (batch, the parent's index in it)
-        self.batched: dict[tuple[int, int], tuple[_Batch, int]] = {}
-        self.batches: list[_Batch] = []
+        self.batched: dict[tuple[int, int], tuple[BatchCall, int]] = {}
+        self.batches: list[BatchCall] = []
 
     # -- the operation (Executor.execute_operation) ----------------------------------------
 
@@ -427,7 +363,7 @@ class Run:
         assert plan.is_type_of is not None
         answer = plan.is_type_of(value, self.field_info(fp, path))
         if self.is_awaitable(answer):
-            _close(answer)
+            close_awaitable(answer)
             raise TypeError("An awaitable is_type_of is not supported by compiled plans.")
         if memo:
             plan.memo[type(value)] = bool(answer)
@@ -450,7 +386,7 @@ class Run:
         resolve = abstract.resolve_type or self.executor.type_resolver
         resolved = resolve(value, info, abstract)
         if self.is_awaitable(resolved):
-            _close(resolved)
+            close_awaitable(resolved)
             raise TypeError("An awaitable type resolution is not supported by compiled plans.")
         runtime = self.executor.ensure_valid_runtime_type(
             resolved, abstract, fp.details, info, value
@@ -630,13 +566,13 @@ class Run:
             plan.memo[cls] = known
         return plan if known else None
 
-    def _call_batch(self, fp: FieldPlan, parents: list[Any]) -> _Batch:
+    def _call_batch(self, fp: FieldPlan, parents: list[Any]) -> BatchCall:
         try:
             kwargs = self.arguments_of(fp)
         except GraphQLError:
-            return _Batch([], False)  # each item raises it again when its field executes
+            return BatchCall([], False)  # each item raises it again when its field executes
         if isinstance(kwargs, _Conversion):
-            return _Batch(kwargs.error, False)
+            return BatchCall(kwargs.error, False)
         if fp.info_param:
             # One Info for the level: what a batch form reads from it (the context, the
             # selection) is the same for every parent.
@@ -645,24 +581,14 @@ class Run:
         try:
             result = fp.batch(parents, **kwargs)
         except Exception as exc:
-            return _Batch(exc, False)
+            return BatchCall(exc, False)
         name = f"{fp.parent.name}.{fp.name}"
         if self.is_awaitable(result):
-            return _Batch(result, True, len(parents), name)
+            return BatchCall(result, True, len(parents), name)
         answers = list(result)
         if len(answers) != len(parents):
-            return _Batch(_miscount(name, len(answers), len(parents)), False)
-        return _Batch(answers, False)
-
-
-def _miscount(name: str, answers: int, parents: int) -> TypeError:
-    return TypeError(f"The batch form of {name} answered {answers} values for {parents} parents.")
-
-
-def _close(awaitable: Any) -> None:
-    close = getattr(awaitable, "close", None)
-    if close is not None:
-        close()
+            return BatchCall(miscount(name, len(answers), len(parents)), False)
+        return BatchCall(answers, False)
 
 
 def _inspect(value: Any) -> str:
