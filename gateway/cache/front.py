@@ -115,7 +115,15 @@ class CacheFront:
         state = request_state(scope)
         state.request_id = rid
         state.viewer = viewer
-        if self.gate is not None and await self.gate.admit(scope, executes=False) is not None:
+        gate = self.gate
+        if gate is not None and (
+            (
+                gate.admit_now(scope, executes=False)
+                if gate.local
+                else await gate.admit(scope, executes=False)
+            )
+            is not None
+        ):
             # A refusal takes nothing from the buckets: the stack asks again and answers 429.
             await self.app(scope, receive, send)
             return

@@ -61,6 +61,10 @@ class SyncedRateLimiter:
         self.syncs = 0  # rounds sent to Redis (tests read it)
 
     async def acquire(self, charges: Sequence[Charge]) -> float:
+        return self.charge(charges)
+
+    def charge(self, charges: Sequence[Charge]) -> float:
+        """Decided by the local buckets; what it took is sent to Redis in the background."""
         wait = self._local.charge(charges)
         if wait > 0:
             return wait

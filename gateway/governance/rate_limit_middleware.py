@@ -14,13 +14,19 @@ cost). Either refusal is HTTP 429 with ``Retry-After`` and a RATE_LIMITED error.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.governance.rate_limiter import Charge, Limit, RateLimiter, retry_after_header
+from gateway.governance.rate_limiter import (
+    Charge,
+    Limit,
+    LocalRateLimiter,
+    RateLimiter,
+    retry_after_header,
+)
 from gateway.metrics import RATE_LIMIT_REFUSALS
 from gateway.refusal import refusal
 from gateway.request_state import request_state
@@ -125,6 +131,10 @@ class RequestGate:
     def __init__(self, limiter: RateLimiter, limits: RateLimits) -> None:
         self.limiter = limiter
         self.limits = limits
+        # A local limiter's charge, called without a coroutine (None: it needs its awaits).
+        self._charge: Callable[[Sequence[Charge]], float] | None = (
+            limiter.charge if isinstance(limiter, LocalRateLimiter) else None
+        )
         # The bucket names and charges of a (listener or IP, client name) pair, built once:
         # a few µs a request, on the cache-hit path.
         self._charges: dict[tuple[object, bytes], _Charges] = {}
@@ -147,10 +157,29 @@ class RequestGate:
             self._charges[memo] = found
         return found
 
+    @property
+    def local(self) -> bool:
+        """Whether :meth:`admit_now` decides (the limiter needs no I/O)."""
+        return self._charge is not None
+
+    def admit_now(self, scope: Scope, *, executes: bool = True) -> Response | None:
+        """:meth:`admit` without a coroutine, for a :attr:`local` limiter."""
+        assert self._charge is not None, "admit_now needs a local limiter"
+        who, client, charges = self._charges_of(scope)
+        return self._admitted(scope, self._charge(charges), who, client, executes)
+
     async def admit(self, scope: Scope, *, executes: bool = True) -> Response | None:
         """None when allowed (with a ticket for the cost when it ``executes``), else the 429."""
         who, client, charges = self._charges_of(scope)
-        wait = await self.limiter.acquire(charges)
+        if self._charge is not None:
+            wait = self._charge(charges)
+        else:
+            wait = await self.limiter.acquire(charges)
+        return self._admitted(scope, wait, who, client, executes)
+
+    def _admitted(
+        self, scope: Scope, wait: float, who: str, client: str, executes: bool
+    ) -> Response | None:
         if wait > 0:
             RATE_LIMIT_REFUSALS.labels(limit="requests").inc()
             return _refusal(wait, "requests")

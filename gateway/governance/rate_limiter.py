@@ -17,7 +17,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -51,6 +51,14 @@ class RateLimiter(Protocol):
     async def acquire(self, charges: Sequence[Charge]) -> float:
         """Charge every key or none; 0.0 when allowed, else seconds until it would be."""
         ...
+
+
+@runtime_checkable
+class LocalRateLimiter(RateLimiter, Protocol):
+    """A limiter that decides in process, with no I/O: :meth:`charge` is :meth:`acquire`
+    without a coroutine (the cache-hit path calls it, a few µs cheaper)."""
+
+    def charge(self, charges: Sequence[Charge]) -> float: ...
 
 
 class MemoryRateLimiter:
