@@ -21,8 +21,13 @@ from starlette.types import ExceptionHandler
 # than 18 digits could overflow SQLite's 64-bit integers inside a query.
 _ID = re.compile(r"[0-9]{1,18}")
 
-_CODES = {400: "BAD_REQUEST", 403: "FORBIDDEN", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
-          409: "CONFLICT"}
+_CODES = {
+    400: "BAD_REQUEST",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+}
 
 
 class JSONResponse(Response):

@@ -28,9 +28,7 @@ def write_eval_chart(report: Mapping[str, Any], path: Path, *, title: str = "") 
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError as exc:
-        raise ChartsUnavailable(
-            "charts need matplotlib: pip install 'crossfade[charts]'"
-        ) from exc
+        raise ChartsUnavailable("charts need matplotlib: pip install 'crossfade[charts]'") from exc
     models: Mapping[str, Mapping[str, float]] = report["models"]
     names = list(models)
     colours = [DEFAULT_COLOUR if n == report["default"] else OTHER_COLOUR for n in names]

@@ -20,8 +20,18 @@ from backends.services.pool import ConnectionPool
 from backends.settings import BackendSettings
 
 FEATURES = (
-    "danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
-    "instrumentalness", "liveness", "valence", "tempo", "time_signature",
+    "danceability",
+    "energy",
+    "key",
+    "loudness",
+    "mode",
+    "speechiness",
+    "acousticness",
+    "instrumentalness",
+    "liveness",
+    "valence",
+    "tempo",
+    "time_signature",
 )
 
 
@@ -49,16 +59,20 @@ def fetch_tracks(conn: sqlite3.Connection, ids: Sequence[int]) -> list[dict[str,
         f" WHERE t.id IN ({marks})",
         keys,
     ).fetchall()
-    artists = grouped(conn.execute(
-        f"SELECT track_id, artist_id FROM track_artists WHERE track_id IN ({marks})"
-        " ORDER BY track_id, position",
-        keys,
-    ).fetchall())
-    genres = grouped(conn.execute(
-        f"SELECT tg.track_id, g.name FROM track_genres tg JOIN genres g ON g.id = tg.genre_id"
-        f" WHERE tg.track_id IN ({marks}) ORDER BY tg.track_id, g.name",
-        keys,
-    ).fetchall())
+    artists = grouped(
+        conn.execute(
+            f"SELECT track_id, artist_id FROM track_artists WHERE track_id IN ({marks})"
+            " ORDER BY track_id, position",
+            keys,
+        ).fetchall()
+    )
+    genres = grouped(
+        conn.execute(
+            f"SELECT tg.track_id, g.name FROM track_genres tg JOIN genres g ON g.id = tg.genre_id"
+            f" WHERE tg.track_id IN ({marks}) ORDER BY tg.track_id, g.name",
+            keys,
+        ).fetchall()
+    )
     found = {}
     for row in rows:
         track_id = row["id"]
@@ -90,13 +104,16 @@ def fetch_artists(conn: sqlite3.Connection, ids: Sequence[int]) -> list[dict[str
         keys,
     ).fetchall()
     # An artist's genres are those of its tracks, the most frequent first.
-    genres = grouped(conn.execute(
-        f"SELECT ta.artist_id, g.name FROM track_artists ta"
-        f" JOIN track_genres tg ON tg.track_id = ta.track_id JOIN genres g ON g.id = tg.genre_id"
-        f" WHERE ta.artist_id IN ({marks}) GROUP BY ta.artist_id, g.id"
-        f" ORDER BY ta.artist_id, count(*) DESC, g.name",
-        keys,
-    ).fetchall())
+    genres = grouped(
+        conn.execute(
+            f"SELECT ta.artist_id, g.name FROM track_artists ta"
+            f" JOIN track_genres tg ON tg.track_id = ta.track_id"
+            f" JOIN genres g ON g.id = tg.genre_id"
+            f" WHERE ta.artist_id IN ({marks}) GROUP BY ta.artist_id, g.id"
+            f" ORDER BY ta.artist_id, count(*) DESC, g.name",
+            keys,
+        ).fetchall()
+    )
     found = {
         row["id"]: {
             "id": row["id"],
@@ -116,15 +133,19 @@ def fetch_albums(conn: sqlite3.Connection, ids: Sequence[int]) -> list[dict[str,
     rows = conn.execute(
         f"SELECT id, name, popularity FROM albums WHERE id IN ({marks})", keys
     ).fetchall()
-    artists = grouped(conn.execute(
-        f"SELECT album_id, artist_id FROM album_artists WHERE album_id IN ({marks})"
-        " ORDER BY album_id, position",
-        keys,
-    ).fetchall())
-    tracks = grouped(conn.execute(
-        f"SELECT album_id, id FROM tracks WHERE album_id IN ({marks}) ORDER BY album_id, id",
-        keys,
-    ).fetchall())
+    artists = grouped(
+        conn.execute(
+            f"SELECT album_id, artist_id FROM album_artists WHERE album_id IN ({marks})"
+            " ORDER BY album_id, position",
+            keys,
+        ).fetchall()
+    )
+    tracks = grouped(
+        conn.execute(
+            f"SELECT album_id, id FROM tracks WHERE album_id IN ({marks}) ORDER BY album_id, id",
+            keys,
+        ).fetchall()
+    )
     found = {
         row["id"]: {
             "id": row["id"],
@@ -146,31 +167,39 @@ def fetch_entities(
 ) -> dict[str, list[dict[str, Any]]]:
     """The tracks, albums and artists asked for, with everything they point at: each track's
     album and artists, and each album's artists. Unknown IDs are left out."""
+
     def found(fetch: Any, ids: list[int]) -> list[dict[str, Any]]:
         return [row for row in fetch(conn, ids) if row is not None] if ids else []
 
     tracks = found(fetch_tracks, unique(track_ids))
     albums = found(fetch_albums, unique([*album_ids, *(t["album_id"] for t in tracks)]))
-    artists = found(fetch_artists, unique([
-        *artist_ids,
-        *(a for t in tracks for a in t["artist_ids"]),
-        *(a for al in albums for a in al["artist_ids"]),
-    ]))
+    artists = found(
+        fetch_artists,
+        unique(
+            [
+                *artist_ids,
+                *(a for t in tracks for a in t["artist_ids"]),
+                *(a for al in albums for a in al["artist_ids"]),
+            ]
+        ),
+    )
     return {"tracks": tracks, "albums": albums, "artists": artists}
 
 
 def fetch_top_tracks(conn: sqlite3.Connection, ids: Sequence[int], limit: int) -> list[list[int]]:
     """Each artist's most popular tracks; an unknown artist simply has none."""
     keys = unique(ids)
-    top = grouped(conn.execute(
-        f"SELECT artist_id, track_id FROM ("
-        f" SELECT ta.artist_id, ta.track_id, row_number() OVER ("
-        f"  PARTITION BY ta.artist_id ORDER BY t.popularity DESC, t.id) AS rank"
-        f" FROM track_artists ta JOIN tracks t ON t.id = ta.track_id"
-        f" WHERE ta.artist_id IN ({placeholders(keys)}))"
-        f" WHERE rank <= ? ORDER BY artist_id, rank",
-        [*keys, limit],
-    ).fetchall())
+    top = grouped(
+        conn.execute(
+            f"SELECT artist_id, track_id FROM ("
+            f" SELECT ta.artist_id, ta.track_id, row_number() OVER ("
+            f"  PARTITION BY ta.artist_id ORDER BY t.popularity DESC, t.id) AS rank"
+            f" FROM track_artists ta JOIN tracks t ON t.id = ta.track_id"
+            f" WHERE ta.artist_id IN ({placeholders(keys)}))"
+            f" WHERE rank <= ? ORDER BY artist_id, rank",
+            [*keys, limit],
+        ).fetchall()
+    )
     return [top.get(i, []) for i in ids]
 
 

@@ -119,8 +119,9 @@ class LibraryService:
         ]
 
     def _user_id(self, request: Request) -> int:
-        return parse_int(request.query_params, "user_id", default=None, minimum=0,
-                         maximum=2**63 - 1)
+        return parse_int(
+            request.query_params, "user_id", default=None, minimum=0, maximum=2**63 - 1
+        )
 
     def _page(self, request: Request, default_limit: int) -> tuple[int, int]:
         params = request.query_params
@@ -173,8 +174,9 @@ class LibraryService:
 
     def recent_plays(self, request: Request) -> Response:
         user_id = self._user_id(request)
-        limit = parse_int(request.query_params, "limit", default=50, minimum=1,
-                          maximum=self.max_batch)
+        limit = parse_int(
+            request.query_params, "limit", default=50, minimum=1, maximum=self.max_batch
+        )
         conn = self.pool.reader()
         require_user(conn, user_id)
         rows = conn.execute(

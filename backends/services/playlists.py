@@ -59,9 +59,7 @@ def playlist_json(row: sqlite3.Row) -> dict[str, Any]:
     }
 
 
-def fetch_playlists(
-    conn: sqlite3.Connection, ids: Sequence[int]
-) -> list[dict[str, Any] | None]:
+def fetch_playlists(conn: sqlite3.Connection, ids: Sequence[int]) -> list[dict[str, Any] | None]:
     keys = unique(ids)
     rows = conn.execute(
         f"SELECT * FROM playlists WHERE id IN ({placeholders(keys)})", keys
@@ -76,9 +74,11 @@ def fetch_pages(
     """One page of entries per playlist, in insertion order, in a single query."""
     keys = unique(ids)
     marks = placeholders(keys)
-    totals = dict(conn.execute(
-        f"SELECT id, track_count FROM playlists WHERE id IN ({marks})", keys
-    ).fetchall())
+    totals = dict(
+        conn.execute(
+            f"SELECT id, track_count FROM playlists WHERE id IN ({marks})", keys
+        ).fetchall()
+    )
     pages: dict[int, dict[str, Any]] = {
         key: {"total": total, "items": []} for key, total in totals.items()
     }
@@ -131,9 +131,11 @@ class PlaylistsService:
         return JSONResponse({"pages": pages})
 
     def editorial(self, request: Request) -> Response:
-        rows = self.pool.reader().execute(
-            "SELECT * FROM playlists WHERE kind = 'editorial' ORDER BY id"
-        ).fetchall()
+        rows = (
+            self.pool.reader()
+            .execute("SELECT * FROM playlists WHERE kind = 'editorial' ORDER BY id")
+            .fetchall()
+        )
         answer: dict[str, Any] = {"playlist_ids": [row["id"] for row in rows]}
         if request.query_params.get("expand") == "playlists":
             # The headers too: everyone's Home shows them, so one call serves them all.
@@ -221,16 +223,20 @@ class PlaylistsService:
                     # the snapshot it replaced, and must still get the first answer.
                     return orjson.loads(stored["response"])
             distinct = unique(track_ids)
-            known = {r[0] for r in conn.execute(
-                f"SELECT id FROM tracks WHERE id IN ({placeholders(distinct)})", distinct
-            )}
+            known = {
+                r[0]
+                for r in conn.execute(
+                    f"SELECT id FROM tracks WHERE id IN ({placeholders(distinct)})", distinct
+                )
+            }
             missing = [t for t in distinct if t not in known]
             if missing:
                 raise bad_request(f"unknown track_ids: {', '.join(map(str, missing[:20]))}")
             current = snapshot_id(playlist_id, row["version"])
             if expected is not None and expected != current:
                 raise ApiError(
-                    409, "CONFLICT",
+                    409,
+                    "CONFLICT",
                     f"the playlist changed: expected snapshot {expected}, current {current}",
                 )
             now = max(now_ms(), row["updated_at"])

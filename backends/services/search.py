@@ -38,8 +38,7 @@ def tokenize(text: str) -> list[str]:
     """Words as FTS5's ``unicode61 remove_diacritics`` tokenizer sees them: lower case,
     accents dropped, anything but letters and digits separates."""
     folded = "".join(
-        char for char in unicodedata.normalize("NFKD", text)
-        if unicodedata.category(char) != "Mn"
+        char for char in unicodedata.normalize("NFKD", text) if unicodedata.category(char) != "Mn"
     ).lower()
     return "".join(char if char.isalnum() else " " for char in folded).split()
 
