@@ -116,14 +116,13 @@ class CacheFront:
         state.request_id = rid
         state.viewer = viewer
         gate = self.gate
-        if gate is not None and (
-            (
-                gate.admit_now(scope, executes=False)
-                if gate.local
-                else await gate.admit(scope, executes=False)
-            )
-            is not None
-        ):
+        refused = None
+        if gate is not None:
+            if gate.local:
+                refused = gate.admit_now(scope, executes=False)
+            else:
+                refused = await gate.admit(scope, executes=False)
+        if refused is not None:
             # A refusal takes nothing from the buckets: the stack asks again and answers 429.
             await self.app(scope, receive, send)
             return

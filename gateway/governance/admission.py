@@ -128,7 +128,7 @@ class Admission:
             granted.set_result(False)
 
     def _remove(self, waiter: asyncio.Future[bool]) -> None:
-        with suppress(ValueError):  # already taken off by exit()
+        with suppress(ValueError):  # already taken off, by exit() or a newcomer
             self._waiting.remove(waiter)
         if not self._waiting:
             self._emptied_at = self.clock()

@@ -63,9 +63,12 @@ class LeafSpanRecorder:
     ) -> Span:
         current = get_current_span()
         parent = current.get_span_context()
-        if not parent.is_valid:
+        sampled = parent.trace_flags.sampled
+        if not parent.is_valid or (current.is_recording() and not sampled):
+            # No operation around it, or one recorded but not sampled (a sampler's
+            # RECORD_ONLY, which ours never decides): the tracer's rules apply.
             return self.tracer.start_span(name, kind=kind, attributes=attributes)
-        if not parent.trace_flags.sampled:
+        if not sampled:
             # Nothing is recorded in this trace: the operation's own non-recording span
             # stands in (its context, unsampled, is what a backend call passes on).
             return current
